@@ -1,0 +1,106 @@
+"""Pure checks shared by the stack settings and the components: each returns why a value is
+invalid, or ``None``. Numbers are AWS quotas and limits; each carries its source."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+# API Gateway quotas for HTTP APIs ("Amazon API Gateway quotas", HTTP API section).
+MAX_SCOPES_PER_ROUTE = 10  # hard: authorization scopes per route
+MAX_AUDIENCES = 50  # hard: audiences per JWT authorizer
+MAX_ROUTES_PER_API = 300  # default, raisable
+MAX_AUTHORIZERS_PER_API = 10
+MAX_REQUEST_LINE_AND_HEADERS_BYTES = 10_240  # hard: request line and header values
+
+# Cognito GroupName/Username allow most printable Unicode; we accept a portable subset because a
+# group name becomes an OAuth scope token (RFC 6749 3.3: no spaces, quotes or backslashes), part
+# of a Pulumi resource name, and a word in the space-separated `scope` claim.
+_NAME = re.compile(r"^[A-Za-z0-9._@+=-]{1,128}$")
+NAME_RULE = "1-128 characters from letters, digits and . _ @ + = -"
+
+# HTTP API stage names: "alphanumerics, hyphens and underscores, or $default; at most 128".
+_STAGE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+DEFAULT_STAGE = "$default"
+
+# Cognito prefix domain: CloudFormation AWS::Cognito::UserPoolDomain Domain pattern; the console
+# also refuses the reserved words aws, amazon and cognito in a prefix.
+_DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+RESERVED_DOMAIN_WORDS = ("aws", "amazon", "cognito")
+
+# CloudWatch Logs PutRetentionPolicy retentionInDays allowed values.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+                      1827, 2192, 2557, 2922, 3288, 3653)
+
+# Cognito app client token validity ("Using tokens": ID/access 5 minutes to 1 day,
+# refresh 60 minutes to 10 years; we take refresh in whole days).
+TOKEN_MINUTES_RANGE = (5, 1440)
+REFRESH_DAYS_RANGE = (1, 3650)
+
+TOKEN_USES = ("id", "access")
+
+
+def name_problem(kind: str, value: object) -> str | None:
+    """Group names and usernames: ``kind`` is the word used in the message."""
+    if not isinstance(value, str):
+        return f"{kind} must be a string, got {value!r}"
+    if not _NAME.match(value):
+        return f"{kind} {value!r} is invalid: use {NAME_RULE}"
+    return None
+
+
+def stage_name_problem(value: object) -> str | None:
+    if value == DEFAULT_STAGE:
+        return None
+    if not isinstance(value, str) or not _STAGE.match(value):
+        return (f"stage name {value!r} is invalid: use {DEFAULT_STAGE!r} or 1-128 letters, "
+                "digits, hyphens and underscores")
+    return None
+
+
+def domain_prefix_problem(value: object) -> str | None:
+    if not isinstance(value, str) or not _DOMAIN_PREFIX.match(value):
+        return (f"domain prefix {value!r} is invalid: use 1-63 lowercase letters, digits and "
+                "hyphens, not starting or ending with a hyphen")
+    for word in RESERVED_DOMAIN_WORDS:
+        if word in value:
+            return f"domain prefix {value!r} contains the reserved word {word!r}"
+    return None
+
+
+def callback_url_problem(value: object) -> str | None:
+    """Cognito callback URLs: absolute, no fragment, HTTPS unless the host is localhost."""
+    if not isinstance(value, str):
+        return f"callback URL must be a string, got {value!r}"
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return f"callback URL {value!r} is not an absolute http(s) URL"
+    if parts.fragment:
+        return f"callback URL {value!r} must not contain a fragment"
+    if parts.scheme == "http" and parts.hostname != "localhost":
+        return f"callback URL {value!r} must use https (http is allowed for localhost only)"
+    return None
+
+
+def cors_origin_problem(value: object) -> str | None:
+    if value == "*":
+        return None
+    if not isinstance(value, str):
+        return f"CORS origin must be a string, got {value!r}"
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/"):
+        return f"CORS origin {value!r} is not '*' or scheme://host[:port]"
+    return None
+
+
+def log_retention_problem(value: object) -> str | None:
+    if value not in LOG_RETENTION_DAYS or isinstance(value, bool):
+        return (f"log retention {value!r} is not a CloudWatch Logs retention; use one of "
+                f"{', '.join(map(str, LOG_RETENTION_DAYS))}")
+    return None
+
+
+def range_problem(what: str, value: object, low: float, high: float) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        return f"{what} {value!r} is out of range {low}-{high}"
+    return None
