@@ -1,0 +1,183 @@
+"""Run the Pulumi program, or any component, under Pulumi's mocked provider and record
+everything it registers.
+
+The mocks answer the way AWS does where the program depends on it (pool IDs are
+``<region>_<id>``, the pool ``endpoint`` has no scheme, app client IDs are 26 characters, stage
+URLs end in the stage name), so applies that parse those values run for real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import runpy
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import settings as runtime_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = ROOT / "__main__.py"
+ACCOUNT = "123456789012"
+
+
+# How the SDK marks a secret value it sends to the engine (pulumi.runtime.rpc).
+SECRET_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+
+
+def secret_value(value: Any) -> Any:
+    """The plain value of an input the SDK sent as a secret; fails if it was sent in clear."""
+    assert isinstance(value, dict) and value.get(SECRET_KEY) == SECRET_SIG, (
+        f"expected a secret, got {value!r}")
+    return value["value"]
+
+
+def _token(name: str, length: int, alphabet: str = "abcdefghijklmnopqrstuvwxyz0123456789") -> str:
+    digest = hashlib.sha512(name.encode()).digest()
+    return "".join(alphabet[b % len(alphabet)] for b in digest)[:length]
+
+
+@dataclass
+class Registered:
+    """One resource as the program registered it: inputs arrive camelCase."""
+
+    type: str
+    name: str
+    inputs: dict
+    outputs: dict
+    id: str
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self, region: str = "us-east-1"):
+        self.region = region
+        self.registered: list[Registered] = []
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        outputs = dict(args.inputs)
+        name, region = args.name, self.region
+        rid = f"{name}-id"
+        typ = args.typ
+        arn = f"arn:aws:{typ.split(':')[1].split('/')[0]}:{region}:{ACCOUNT}:{name}"
+        if typ == "aws:cognito/userPool:UserPool":
+            rid = f"{region}_{_token(name, 9, string.ascii_letters + string.digits)}"
+            arn = f"arn:aws:cognito-idp:{region}:{ACCOUNT}:userpool/{rid}"
+            outputs["endpoint"] = f"cognito-idp.{region}.amazonaws.com/{rid}"
+        elif typ == "aws:cognito/userPoolClient:UserPoolClient":
+            rid = _token(name, 26)
+        elif typ == "aws:lambda/function:Function":
+            fname = f"{name}-{_token(name, 7)}"
+            arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{fname}"
+            outputs["name"] = fname
+            outputs["invokeArn"] = (f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/"
+                                    f"functions/{arn}/invocations")
+            rid = fname
+        elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            rid = outputs.get("name") or f"{outputs.get('namePrefix', name)}{_token(name, 8)}"
+            outputs["name"] = rid
+            arn = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{rid}"
+        elif typ == "aws:iam/role:Role":
+            arn = f"arn:aws:iam::{ACCOUNT}:role/{name}"
+            outputs["name"] = rid
+        elif typ == "aws:apigatewayv2/api:Api":
+            rid = _token(name, 10)
+            outputs["apiEndpoint"] = f"https://{rid}.execute-api.{region}.amazonaws.com"
+            outputs["executionArn"] = f"arn:aws:execute-api:{region}:{ACCOUNT}:{rid}"
+        elif typ == "aws:apigatewayv2/stage:Stage":
+            api = args.inputs["apiId"]
+            stage = args.inputs["name"]
+            outputs["invokeUrl"] = (f"https://{api}.execute-api.{region}.amazonaws.com/"
+                                    f"{'' if stage == '$default' else stage}")
+        elif typ in ("random:index/randomPassword:RandomPassword",
+                     "random:index/randomString:RandomString"):
+            outputs["result"] = _token(name, int(args.inputs.get("length", 16)))
+        outputs.setdefault("arn", arn)
+        self.registered.append(Registered(typ, name, dict(args.inputs), outputs, rid))
+        return [rid, outputs]
+
+
+@dataclass
+class Run:
+    """What one run registered and exported; ``secret`` says which exports are secret."""
+
+    registered: list[Registered]
+    exports: dict[str, Any] = field(default_factory=dict)
+    secret: dict[str, bool] = field(default_factory=dict)
+    result: Any = None
+    protected: set[str] = field(default_factory=set)
+    """Names of resources registered with ``ResourceOptions(protect=True)``."""
+
+    def of_type(self, typ: str) -> list[Registered]:
+        return [r for r in self.registered if r.type == typ]
+
+    def one(self, typ: str) -> Registered:
+        found = self.of_type(typ)
+        assert len(found) == 1, f"expected one {typ}, found {[r.name for r in found]}"
+        return found[0]
+
+    def named(self, name: str) -> Registered:
+        found = [r for r in self.registered if r.name == name]
+        assert len(found) == 1, f"expected one resource named {name!r}, found {len(found)}"
+        return found[0]
+
+    def by_id(self, typ: str, rid: str) -> Registered:
+        found = [r for r in self.of_type(typ) if r.id == rid]
+        assert len(found) == 1, f"expected one {typ} with id {rid!r}"
+        return found[0]
+
+
+def flatten_config(stack_config: dict[str, Any]) -> dict[str, str]:
+    """Stack config as Pulumi hands it to a program: every value a string, structures as JSON."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in stack_config.items()}
+
+
+def run_pulumi(body: Callable[[], Any], config: dict[str, Any] | None = None, *,
+               stack: str = "dev", project: str = "jwt-scoped-api") -> Run:
+    """Run ``body`` as a Pulumi program (preview=False, so every apply runs) and resolve what
+    it exported, or the Output it returned, into plain values."""
+    config = config or {}
+    mocks = RecordingMocks(region=config.get("aws:region", "us-east-1"))
+    runtime_settings.ROOT.set(None)  # a fresh root stack: no exports left from another run
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
+    pulumi.runtime.set_all_config(flatten_config(config))
+    run = Run(mocks.registered)
+
+    def record_protect(args: pulumi.ResourceTransformationArgs):
+        if args.opts and args.opts.protect:
+            run.protected.add(args.name)
+        return None
+
+    @pulumi.runtime.test
+    def program():
+        pulumi.runtime.register_stack_transformation(record_protect)
+        result = body()
+        stack_resource = runtime_settings.get_root_resource()
+        exports = dict(stack_resource.outputs)
+        names = list(exports)
+
+        def record(values):
+            resolved, secrets, returned = values
+            run.exports.update(zip(names, resolved, strict=True))
+            run.secret.update(zip(names, secrets, strict=True))
+            run.result = returned
+
+        return pulumi.Output.all(
+            pulumi.Output.all(*[exports[n] for n in names]),
+            pulumi.Output.all(*[pulumi.Output.from_input(exports[n]).is_secret() for n in names]),
+            pulumi.Output.from_input(result)).apply(record)
+
+    program()
+    return run
+
+
+def run_program(config: dict[str, Any], **kwargs) -> Run:
+    """The real program (``__main__.py``) with ``config`` as its stack config."""
+    return run_pulumi(lambda: runpy.run_path(str(PROGRAM), run_name="__pulumi_program__") and None,
+                      config, **kwargs)
