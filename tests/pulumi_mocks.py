@@ -113,6 +113,8 @@ class Run:
     result: Any = None
     protected: set[str] = field(default_factory=set)
     """Names of resources registered with ``ResourceOptions(protect=True)``."""
+    parents: dict[str, str] = field(default_factory=dict)
+    """Resource name -> its parent's name, for resources registered with a parent."""
 
     def of_type(self, typ: str) -> list[Registered]:
         return [r for r in self.registered if r.type == typ]
@@ -139,24 +141,28 @@ def flatten_config(stack_config: dict[str, Any]) -> dict[str, str]:
 
 
 def run_pulumi(body: Callable[[], Any], config: dict[str, Any] | None = None, *,
-               stack: str = "dev", project: str = "jwt-scoped-api") -> Run:
+               stack: str = "dev", project: str = "jwt-scoped-api",
+               mocks: RecordingMocks | None = None) -> Run:
     """Run ``body`` as a Pulumi program (preview=False, so every apply runs) and resolve what
-    it exported, or the Output it returned, into plain values."""
+    it exported, or the Output it returned, into plain values. Pass ``mocks`` to see what was
+    registered even when ``body`` raises."""
     config = config or {}
-    mocks = RecordingMocks(region=config.get("aws:region", "us-east-1"))
+    mocks = mocks or RecordingMocks(region=config.get("aws:region", "us-east-1"))
     runtime_settings.ROOT.set(None)  # a fresh root stack: no exports left from another run
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
     pulumi.runtime.set_all_config(flatten_config(config))
     run = Run(mocks.registered)
 
-    def record_protect(args: pulumi.ResourceTransformationArgs):
+    def record_options(args: pulumi.ResourceTransformationArgs):
         if args.opts and args.opts.protect:
             run.protected.add(args.name)
+        if args.opts and args.opts.parent is not None:
+            run.parents[args.name] = args.opts.parent.pulumi_resource_name
         return None
 
     @pulumi.runtime.test
     def program():
-        pulumi.runtime.register_stack_transformation(record_protect)
+        pulumi.runtime.register_stack_transformation(record_options)
         result = body()
         stack_resource = runtime_settings.get_root_resource()
         exports = dict(stack_resource.outputs)

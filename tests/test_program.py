@@ -301,3 +301,12 @@ def test_editing_groups_users_and_routes_leaves_the_pool_untouched(blog):
     assert len(after.of_type("aws:cognito/userGroup:UserGroup")) == 3
     assert {r.inputs["routeKey"] for r in after.of_type(ROUTE)} == {
         "GET /AdminUser", "DELETE /items/{id}"}
+
+
+def test_every_resource_belongs_to_a_component(case):
+    _, run = case
+    components = {r.name for r in run.registered if r.type.startswith("jwt-scoped-api:index:")}
+    assert {"identity", "api", "identity-pre-token"} <= components
+    for resource in run.registered:
+        if resource.name not in components or resource.name == "identity-pre-token":
+            assert run.parents.get(resource.name) in components, resource.name

@@ -1,0 +1,167 @@
+"""The components used directly, as another Pulumi program would import them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from components import (
+    ApiRoute,
+    GroupSpec,
+    PythonFunction,
+    PythonFunctionArgs,
+    ScopedHttpApi,
+    ScopedHttpApiArgs,
+    ScopedIdentityPool,
+    ScopedIdentityPoolArgs,
+    UserSpec,
+)
+from components.python_function import package_files
+
+from pulumi_mocks import ROOT, RecordingMocks, run_pulumi
+
+HANDLER_DIR = str(ROOT / "functions" / "admin_user")
+AUTH0 = "https://example.eu.auth0.com/"
+
+
+def auth0_api(name="orders", **overrides):
+    """An API in front of a non-Cognito issuer: the component needs no Cognito at all."""
+    fn = PythonFunction("orders-fn", PythonFunctionArgs(source_dir=HANDLER_DIR))
+    args = dict(issuer=AUTH0, audiences=["https://orders.example.com", "mobile-app"],
+                functions={"orders": fn.function},
+                routes=[ApiRoute("GET /orders/{id}", "orders", ["orders:read"]),
+                        ApiRoute("POST /orders", "orders", ["orders:write", "admin"]),
+                        ApiRoute("$default", "orders", ["admin"])])
+    args.update(overrides)
+    return ScopedHttpApi(name, ScopedHttpApiArgs(**args))
+
+
+def test_http_api_serves_any_oidc_issuer_with_literal_scopes():
+    run = run_pulumi(lambda: auth0_api().route_urls)
+    authorizer = run.one("aws:apigatewayv2/authorizer:Authorizer")
+    assert authorizer.inputs["jwtConfiguration"] == {
+        "issuer": AUTH0, "audiences": ["https://orders.example.com", "mobile-app"]}
+    scopes = {r.inputs["routeKey"]: r.inputs["authorizationScopes"]
+              for r in run.of_type("aws:apigatewayv2/route:Route")}
+    assert scopes == {"GET /orders/{id}": ["orders:read"],
+                      "POST /orders": ["orders:write", "admin"], "$default": ["admin"]}
+    assert len(run.of_type("aws:apigatewayv2/integration:Integration")) == 1
+    assert not any(r.type.startswith("aws:cognito") for r in run.registered)
+    base = run.one("aws:apigatewayv2/api:Api").outputs["apiEndpoint"]
+    assert run.result == {"GET /orders/{id}": f"{base}/orders/{{id}}",
+                          "POST /orders": f"{base}/orders", "$default": f"{base}/"}
+
+
+def test_http_api_children_are_named_after_and_parented_to_the_component():
+    run = run_pulumi(lambda: auth0_api(name="shop") and None)
+    children = [name for name, parent in run.parents.items() if parent == "shop"]
+    assert len(children) == 9  # api, authorizer, integration, permission, 3 routes, logs, stage
+    assert all(name.startswith("shop-") for name in children)
+    assert {r.name for r in run.registered if r.type.startswith("aws:apigatewayv2")} <= set(children)
+    assert {r.name for r in run.of_type("aws:apigatewayv2/route:Route")} == {
+        "shop-GET/orders/{id}", "shop-POST/orders", "shop-$default"}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"routes": [ApiRoute("GET /a", "orders", ["s"]), ApiRoute("GET /a", "orders", ["s"])]},
+     "duplicate route 'GET /a'"),
+    ({"routes": [ApiRoute("GET /a", "orders", [f"s{i}" for i in range(11)])]},
+     "route 'GET /a': 11 scopes"),
+    ({"routes": [ApiRoute("GET /a", "orders", [])]}, "route 'GET /a': 0 scopes"),
+    ({"routes": [ApiRoute("GET /a", "nope", ["s"])]}, "unknown function 'nope'"),
+    ({"routes": [ApiRoute("get /a", "orders", ["s"])]}, "method 'get'"),
+    ({"audiences": [f"a{i}" for i in range(51)]}, "audiences: 51"),
+    ({"audiences": []}, "audiences: 0"),
+    ({"stage_name": "a b"}, "stage name 'a b'"),
+    ({"log_retention_days": 2}, "log retention 2"),
+    ({"cors_origins": ["example.com"]}, "CORS origin 'example.com'"),
+])
+def test_http_api_refuses_bad_args_before_registering_anything(overrides, message):
+    mocks = RecordingMocks()
+
+    with pytest.raises(ValueError, match="ScopedHttpApi 'orders': .*" + re.escape(message)):
+        run_pulumi(lambda: auth0_api(**overrides), mocks=mocks)
+    assert not [r for r in mocks.registered if r.type.startswith("aws:apigatewayv2")]
+
+
+def test_http_api_refuses_a_function_that_serves_no_route():
+    def body():
+        spare = PythonFunction("spare", PythonFunctionArgs(source_dir=HANDLER_DIR))
+        fn = PythonFunction("fn", PythonFunctionArgs(source_dir=HANDLER_DIR))
+        return ScopedHttpApi("api", ScopedHttpApiArgs(
+            issuer=AUTH0, audiences=["x"], functions={"fn": fn.function, "spare": spare.function},
+            routes=[ApiRoute("GET /", "fn", ["s"])]))
+
+    with pytest.raises(ValueError, match="function 'spare' serves no route"):
+        run_pulumi(body)
+
+
+def pool_args(**overrides) -> ScopedIdentityPoolArgs:
+    args = dict(groups=[GroupSpec("admin"), GroupSpec("regular")],
+                users=[UserSpec("adminuser", ("admin", "regular"))], protect=False)
+    args.update(overrides)
+    return ScopedIdentityPoolArgs(**args)
+
+
+def test_scope_for_gives_group_dash_client_id_from_the_client_output():
+    run = run_pulumi(lambda: ScopedIdentityPool("idp", pool_args()).scope_for("regular"))
+    assert run.result == f"regular-{run.one('aws:cognito/userPoolClient:UserPoolClient').id}"
+
+
+def test_scope_for_an_unknown_group_is_refused():
+    def body():
+        pool = ScopedIdentityPool("idp", pool_args())
+        with pytest.raises(ValueError, match="unknown group 'ghost'; groups are: admin, regular"):
+            pool.scope_for("ghost")
+
+    run_pulumi(body)
+
+
+def test_an_explicit_domain_prefix_is_used_as_given():
+    run = run_pulumi(lambda: ScopedIdentityPool("idp", pool_args(domain_prefix="acme-login")))
+    assert run.one("aws:cognito/userPoolDomain:UserPoolDomain").inputs["domain"] == "acme-login"
+    assert not run.of_type("random:index/randomString:RandomString")
+
+
+def test_the_default_domain_prefix_is_unique_per_stack_and_valid():
+    run = run_pulumi(lambda: ScopedIdentityPool("idp", pool_args()), stack="Prod_AWS")
+    suffix = run.one("random:index/randomString:RandomString")
+    assert suffix.inputs["upper"] is False and suffix.inputs["special"] is False
+    domain = run.one("aws:cognito/userPoolDomain:UserPoolDomain").inputs["domain"]
+    assert domain == f"jwt-scoped-api-prod-{suffix.outputs['result']}"
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"users": [UserSpec("u", ("ghost",))]}, "user 'u' names unknown group 'ghost'"),
+    ({"groups": [GroupSpec("a b")]}, "group name 'a b' is invalid"),
+    ({"groups": []}, "groups: at least one group is needed"),
+    ({"token_use": "both"}, "unknown token use 'both'"),
+    ({"callback_urls": ["http://example.com"]}, "must use https"),
+    ({"domain_prefix": "aws-login"}, "reserved word 'aws'"),
+    ({"id_token_validity_minutes": 2000}, "id_token_validity_minutes 2000 is out of range"),
+])
+def test_identity_pool_refuses_bad_args_before_registering_anything(overrides, message):
+    mocks = RecordingMocks()
+    with pytest.raises(ValueError, match="ScopedIdentityPool 'idp': .*" + re.escape(message)):
+        run_pulumi(lambda: ScopedIdentityPool("idp", pool_args(**overrides)), mocks=mocks)
+    assert mocks.registered == []
+
+
+def test_function_package_holds_the_folders_python_files_only(tmp_path: Path):
+    (tmp_path / "handler.py").write_text("def handler(e, c): return e\n")
+    (tmp_path / "helpers.py").write_text("X = 1\n")
+    (tmp_path / "notes.txt").write_text("not shipped\n")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"\0")
+    extra = tmp_path / "shared.py"
+    extra.write_text("Y = 2\n")
+    files = package_files(str(tmp_path), {"lib.py": str(extra)})
+    assert files == {"handler.py": str(tmp_path / "handler.py"),
+                     "helpers.py": str(tmp_path / "helpers.py"),
+                     "lib.py": str(extra), "shared.py": str(extra)}
+    with pytest.raises(ValueError, match="would overwrite"):
+        package_files(str(tmp_path), {"helpers.py": str(extra)})
+    with pytest.raises(ValueError, match="has no handler.py"):
+        package_files(str(tmp_path / "__pycache__"), {})

@@ -1,0 +1,101 @@
+"""Pure helpers of the components, without Pulumi."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+
+from components.http_api import cors_methods, route_resource_name, route_url
+from components.identity_pool import default_domain_base, hosted_ui_url, issuer_url, region_of_pool
+from components.python_function import assume_role_policy, log_writer_policy
+from components.route_keys import parse_route_key, route_key_problem
+from components.rules import domain_prefix_problem
+from components.scope_format import scope_name
+
+
+def test_scope_name_is_group_dash_client_id():
+    assert scope_name("admin", "4d5e6f") == "admin-4d5e6f"
+
+
+@pytest.mark.parametrize("key", ["$default", "GET /", "GET /AdminUser", "ANY /{proxy+}",
+                                 "DELETE /items/{id}", "POST /a/{b}/c/{rest+}", "PUT /v1.2/x-y_z"])
+def test_valid_route_keys(key):
+    assert route_key_problem(key) is None
+
+
+@pytest.mark.parametrize("key", ["", "GET", "get /x", "GET x", "GET /x/", "GET //x",
+                                 "GET /{a}/{a}", "GET /{p+}/x", "GET /a b", "GET /{1x}", 7])
+def test_invalid_route_keys(key):
+    assert route_key_problem(key)
+    with pytest.raises(ValueError):
+        parse_route_key(key)
+
+
+def test_sample_requests_for_routes():
+    assert parse_route_key("POST /items/{id}/tags/{tag}").sample_path("s") == "/items/s/tags/s"
+    assert parse_route_key("ANY /x/{proxy+}").sample_path() == "/x/sample"
+    assert parse_route_key("ANY /x").sample_method() == "GET"
+    assert parse_route_key("$default").sample_path() == "/"
+    assert parse_route_key("DELETE /x").sample_method() == "DELETE"
+
+
+def test_issuer_url_adds_the_scheme_the_pool_endpoint_lacks():
+    endpoint = "cognito-idp.eu-west-2.amazonaws.com/eu-west-2_AbC123"
+    assert issuer_url(endpoint) == f"https://{endpoint}"
+    assert issuer_url(f"https://{endpoint}") == f"https://{endpoint}"
+
+
+def test_region_comes_from_the_pool_id():
+    assert region_of_pool("ap-southeast-2_xYz") == "ap-southeast-2"
+    with pytest.raises(ValueError, match="not '<region>_<id>'"):
+        region_of_pool("no-underscore")
+
+
+def test_hosted_ui_url_is_the_code_flow_authorize_endpoint():
+    url = hosted_ui_url("acme-login", "us-west-2_Ab", "client123", "https://app.example/cb")
+    assert url == ("https://acme-login.auth.us-west-2.amazoncognito.com/oauth2/authorize?"
+                   "client_id=client123&response_type=code&scope=phone+email+openid+profile&"
+                   "redirect_uri=https%3A%2F%2Fapp.example%2Fcb")
+
+
+@pytest.mark.parametrize("project, stack", [("jwt-scoped-api", "dev"), ("My_AWS", "Cognito-Prod"),
+                                            ("amazon", "aws"), ("x" * 80, "y"), ("--", "__")])
+def test_default_domain_base_is_always_a_valid_prefix(project, stack):
+    base = default_domain_base(project, stack)
+    assert domain_prefix_problem(f"{base}-abcd1234") is None
+
+
+def test_route_urls_join_the_stage_url_and_the_path():
+    assert route_url("https://a.execute-api.x.amazonaws.com/Test", "GET /AdminUser") == (
+        "https://a.execute-api.x.amazonaws.com/Test/AdminUser")
+    assert route_url("https://a.execute-api.x.amazonaws.com/", "GET /AdminUser") == (
+        "https://a.execute-api.x.amazonaws.com/AdminUser")
+    assert route_url("https://a.execute-api.x.amazonaws.com/", "$default") == (
+        "https://a.execute-api.x.amazonaws.com/")
+
+
+def test_route_resource_names_are_distinct_and_space_free():
+    keys = ["GET /a-b", "GET /a/b", "GET /ab", "GETX /", "$default", "ANY /a/b", "GET /a/{b}"]
+    names = [route_resource_name("api", k) for k in keys]
+    assert len(set(names)) == len(names)
+    assert not any(" " in n for n in names)
+    for a, b in itertools.combinations(keys, 2):
+        assert route_resource_name("api", a) != route_resource_name("api", b)
+
+
+def test_cors_methods():
+    assert cors_methods(["GET /a", "POST /a", "GET /b"]) == ["GET", "POST"]
+    assert cors_methods(["GET /a", "ANY /b"]) == ["*"]
+    assert cors_methods(["$default"]) == ["*"]
+
+
+def test_policies_name_one_service_and_one_log_group():
+    trust = json.loads(assume_role_policy())
+    assert trust["Statement"] == [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                   "Principal": {"Service": "lambda.amazonaws.com"}}]
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x-123"
+    writer = json.loads(log_writer_policy(arn))
+    assert writer["Statement"][0]["Resource"] == f"{arn}:log-stream:*"
+    assert "logs:CreateLogGroup" not in writer["Statement"][0]["Action"]

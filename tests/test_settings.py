@@ -1,0 +1,183 @@
+"""Stack config validation: every bad input is refused with its key and value named, all
+culprits at once, before the program registers anything."""
+
+from __future__ import annotations
+
+import copy
+
+import pulumi
+import pytest
+
+from components.settings import ConfigError, RouteSettings, Settings, decode_config_value, parse_settings
+from components.specs import GroupSpec, UserSpec
+
+from pulumi_mocks import RecordingMocks, run_program
+from stack_configs import NS, blog_config
+
+FUNCTIONS = {"admin_user", "regular_user", "pre_token_generation"}
+
+
+def blog_raw() -> dict:
+    """The blog config as parse_settings takes it: namespace stripped, values decoded."""
+    return {k.removeprefix(f"{NS}:"): v for k, v in blog_config().items() if k.startswith(NS)}
+
+
+def problems(raw: dict) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw, functions=FUNCTIONS)
+    return caught.value.problems
+
+
+def one_problem(raw: dict) -> str:
+    found = problems(raw)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_the_blog_config_parses_to_the_blogs_system():
+    settings = parse_settings(blog_raw(), functions=FUNCTIONS)
+    assert settings.groups == (GroupSpec("admin", "May call every route"), GroupSpec("regular"))
+    assert settings.users == (UserSpec("adminuser", ("admin", "regular")),
+                              UserSpec("regularuser", ("regular",)))
+    assert settings.routes == (RouteSettings("GET /AdminUser", "admin_user", ("admin",)),
+                               RouteSettings("GET /RegularUser", "regular_user", ("regular",)))
+    assert settings.stage_name == "Test"
+    assert settings.token_use == "id"
+    assert settings.protect_user_pool is False
+    assert settings.functions == ("admin_user", "regular_user")
+
+
+def test_defaults_apply_to_every_optional_key():
+    minimal = {"groups": [{"name": "a"}],
+               "routes": [{"route": "GET /", "function": "admin_user", "groups": ["a"]}]}
+    settings = parse_settings(minimal, functions=FUNCTIONS)
+    defaults = Settings(groups=settings.groups, routes=settings.routes)
+    assert settings == defaults
+    assert (settings.stage_name, settings.token_use, settings.protect_user_pool,
+            settings.users) == ("$default", "id", True, ())
+
+
+def test_values_as_pulumi_hands_them_over_are_decoded():
+    assert decode_config_value('[{"name": "admin"}]') == [{"name": "admin"}]
+    assert decode_config_value("14") == 14
+    assert decode_config_value("false") is False
+    assert decode_config_value("Test") == "Test"
+    assert decode_config_value("$default") == "$default"
+    raw = blog_raw() | {"logRetentionDays": "14", "protectUserPool": "true",
+                        "throttlingRateLimit": "2.5"}
+    settings = parse_settings(raw, functions=FUNCTIONS)
+    assert (settings.log_retention_days, settings.protect_user_pool,
+            settings.throttling_rate_limit) == (14, True, 2.5)
+
+
+@pytest.mark.parametrize("edit, key, culprit", [
+    (lambda c: c["routes"][0].update(groups=["admn"]), "routes[0].groups", "'admn'"),
+    (lambda c: c["users"][1].update(groups=["regular", "ghost"]), "users[1].groups", "'ghost'"),
+    (lambda c: c["routes"].append(dict(c["routes"][0])), "routes", "'GET /AdminUser'"),
+    (lambda c: c["routes"][0].update(route="FETCH /AdminUser"), "routes[0].route", "'FETCH'"),
+    (lambda c: c["routes"][0].update(route="GET AdminUser"), "routes[0].route", "'AdminUser'"),
+    (lambda c: c["routes"][0].update(route="/AdminUser"), "routes[0].route", "'/AdminUser'"),
+    (lambda c: c["routes"][0].update(route="GET /a//b"), "routes[0].route", "'GET /a//b'"),
+    (lambda c: c["routes"][0].update(route="GET /{proxy+}/x"), "routes[0].route", "'{proxy+}'"),
+    (lambda c: c["routes"][0].update(function="nope"), "routes[0].function", "functions/nope/"),
+    (lambda c: c["routes"][0].update(function="pre_token_generation"), "routes[0].function",
+     "'pre_token_generation'"),
+    (lambda c: c["routes"][0].update(function="../etc"), "routes[0].function", "'../etc'"),
+    (lambda c: c["groups"].append({"name": "has space"}), "groups[2].name", "'has space'"),
+    (lambda c: c["groups"].append({"name": 'q"uote'}), "groups[2].name", "'q\"uote'"),
+    (lambda c: c["groups"].append({"name": "x" * 129}), "groups[2].name", "'xxxx"),
+    (lambda c: c["groups"].append({"name": "admin"}), "groups", "'admin'"),
+    (lambda c: c["users"].append({"username": "AdminUser"}), "users", "'adminuser'"),
+    (lambda c: c["users"].append({"username": "two words"}), "users[2].username", "'two words'"),
+    (lambda c: c.update(tokenUse="refresh"), "tokenUse", "'refresh'"),
+    (lambda c: c.update(stageName="my stage"), "stageName", "'my stage'"),
+    (lambda c: c.update(callbackUrls=["http://example.com/cb"]), "callbackUrls[0]",
+     "'http://example.com/cb'"),
+    (lambda c: c.update(callbackUrls=[]), "callbackUrls", "got 0"),
+    (lambda c: c.update(domainPrefix="My_Prefix"), "domainPrefix", "'My_Prefix'"),
+    (lambda c: c.update(domainPrefix="my-cognito-login"), "domainPrefix", "'cognito'"),
+    (lambda c: c.update(logRetentionDays=13), "logRetentionDays", "13"),
+    (lambda c: c.update(idTokenValidityMinutes=2), "idTokenValidityMinutes", "2"),
+    (lambda c: c.update(refreshTokenValidityDays="soon"), "refreshTokenValidityDays", "'soon'"),
+    (lambda c: c.update(throttlingBurstLimit=-1), "throttlingBurstLimit", "-1"),
+    (lambda c: c.update(protectUserPool="yes"), "protectUserPool", "'yes'"),
+    (lambda c: c.update(corsOrigins=["https://a.example/path"]), "corsOrigins[0]",
+     "'https://a.example/path'"),
+    (lambda c: c.update(route=[]), "route", "'routes'"),
+    (lambda c: c["routes"][0].update(group=["admin"]), "routes[0].group", "'groups'"),
+    (lambda c: c["routes"][0].update(groups=[]), "routes[0].groups", "at least one group"),
+    (lambda c: c["routes"][0].update(groups=["admin", "admin"]), "routes[0].groups", "'admin'"),
+    (lambda c: c.update(groups=[]), "groups", "at least one group"),
+    (lambda c: c.update(routes="GET /x"), "routes", "'GET /x'"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_bad_config_names_the_key_and_the_culprit(edit, key, culprit):
+    raw = copy.deepcopy(blog_raw())
+    edit(raw)
+    found = problems(raw)
+    assert any(p.startswith(f"{NS}:{key}: ") and culprit in p for p in found), found
+
+
+def test_more_than_ten_groups_on_a_route_is_refused():
+    raw = blog_raw()
+    raw["groups"] = [{"name": f"g{i}"} for i in range(11)]
+    raw["users"] = []
+    raw["routes"] = [{"route": "GET /x", "function": "admin_user",
+                      "groups": [f"g{i}" for i in range(11)]}]
+    message = one_problem(raw)
+    assert message.startswith(f"{NS}:routes[0].groups: 11 groups")
+    assert "at most 10 scopes per route" in message
+    raw["routes"][0]["groups"].pop()
+    assert len(parse_settings(raw, functions=FUNCTIONS).routes[0].groups) == 10
+
+
+def test_more_than_three_hundred_routes_is_refused():
+    raw = blog_raw()
+    raw["routes"] = [{"route": f"GET /r{i}", "function": "admin_user", "groups": ["admin"]}
+                     for i in range(301)]
+    assert one_problem(raw) == (f"{NS}:routes: 301 routes, but an HTTP API holds at most 300")
+
+
+def test_every_culprit_is_reported_at_once():
+    raw = blog_raw()
+    raw["routes"][0]["groups"] = ["admn"]
+    raw["routes"][1]["function"] = "nope"
+    raw["users"][0]["groups"] = ["ghost"]
+    raw["tokenUse"] = "both"
+    found = problems(raw)
+    assert len(found) == 4
+    assert {p.split(": ")[0] for p in found} == {
+        f"{NS}:routes[0].groups", f"{NS}:routes[1].function", f"{NS}:users[0].groups",
+        f"{NS}:tokenUse"}
+
+
+def test_a_misspelt_key_gets_a_suggestion():
+    raw = blog_raw()
+    raw["stagename"] = raw.pop("stageName")
+    assert "did you mean 'stageName'?" in one_problem(raw)
+
+
+def test_missing_required_keys_are_named():
+    found = problems({})
+    assert f"{NS}:groups: required" in found
+    assert f"{NS}:routes: required" in found
+
+
+def test_the_program_refuses_bad_config_before_registering_anything():
+    config = blog_config()
+    config[f"{NS}:routes"][0]["groups"] = ["admn"]
+    config[f"{NS}:tokenUse"] = "both"
+    mocks = RecordingMocks()
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(config, mocks=mocks)
+    assert mocks.registered == []
+    message = str(caught.value)
+    assert f"{NS}:routes[0].groups: unknown group 'admn'" in message
+    assert f"{NS}:tokenUse: unknown token use 'both'" in message
+
+
+def test_the_program_reports_unknown_keys_of_its_namespace_only():
+    config = blog_config()
+    config[f"{NS}:tokenUsage"] = "id"
+    config["aws:profile"] = "someone"  # other namespaces are not ours to judge
+    with pytest.raises(pulumi.RunError, match=f"{NS}:tokenUsage: unknown config key"):
+        run_program(config)
