@@ -6,10 +6,12 @@ copied from the program's own output."""
 from __future__ import annotations
 
 import json
+import runpy
 
+import pulumi
 import pytest
 
-from pulumi_mocks import Run, run_program, secret_value
+from pulumi_mocks import PROGRAM, Run, flatten_config, run_program, run_pulumi, secret_value
 from stack_configs import NS, blog_config, scaled_config
 
 FUNCTION = "aws:lambda/function:Function"
@@ -310,3 +312,17 @@ def test_every_resource_belongs_to_a_component(case):
     for resource in run.registered:
         if resource.name not in components or resource.name == "identity-pre-token":
             assert run.parents.get(resource.name) in components, resource.name
+
+
+def test_config_handed_over_in_the_environment_is_read_too(monkeypatch):
+    """`pulumi up` passes the stack config to the program in PULUMI_CONFIG; the mocks use
+    set_all_config. The program must see (and validate) both."""
+    config = blog_config()
+    config[f"{NS}:stageName"] = "FromEnv"
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(flatten_config(config)))
+    run = run_pulumi(lambda: runpy.run_path(str(PROGRAM)) and None, {})
+    assert run.one("aws:apigatewayv2/stage:Stage").inputs["name"] == "FromEnv"
+    config[f"{NS}:stagename"] = "typo"
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(flatten_config(config)))
+    with pytest.raises(pulumi.RunError, match=f"{NS}:stagename: unknown config key"):
+        run_pulumi(lambda: runpy.run_path(str(PROGRAM)) and None, {})
