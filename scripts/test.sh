@@ -9,4 +9,6 @@ python="${PYTHON:-python3}"
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 "$venv/bin/python" -m ruff check .
+"$venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
+"$venv/bin/zizmor" --offline .github/workflows
 "$venv/bin/python" -m pytest "$@"

@@ -1,0 +1,93 @@
+"""What changes between two access matrices (``before``: e.g. the base branch; ``after``: this
+change). Pure.
+
+Only what differs: cells whose status changes (for a user and a route present on both sides),
+routes and users added or removed, routes and users whose groups change, and a change of token use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .matrix import AccessMatrix, Caller, Route
+
+
+@dataclass(frozen=True)
+class CellChange:
+    caller: str
+    route: str
+    before: int
+    after: int
+
+
+@dataclass(frozen=True)
+class RouteChange:
+    """A route on both sides whose groups (and so scopes) differ."""
+
+    before: Route
+    after: Route
+
+
+@dataclass(frozen=True)
+class UserChange:
+    """A user on both sides whose groups differ."""
+
+    before: Caller
+    after: Caller
+
+
+@dataclass(frozen=True)
+class PlanDiff:
+    before: AccessMatrix
+    after: AccessMatrix
+    changed: tuple[CellChange, ...]
+    routes_added: tuple[Route, ...]
+    routes_removed: tuple[Route, ...]
+    routes_changed: tuple[RouteChange, ...]
+    users_added: tuple[Caller, ...]
+    users_removed: tuple[Caller, ...]
+    users_changed: tuple[UserChange, ...]
+
+    @property
+    def token_use_changed(self) -> bool:
+        return self.before.token_use != self.after.token_use
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.changed or self.routes_added or self.routes_removed or self.routes_changed
+                    or self.users_added or self.users_removed or self.users_changed
+                    or self.token_use_changed)
+
+
+def diff_plans(before: AccessMatrix, after: AccessMatrix) -> PlanDiff:
+    old_routes = {r.key: r for r in before.routes}
+    new_routes = {r.key: r for r in after.routes}
+    old_callers = {c.name: c for c in before.callers}
+    new_callers = {c.name: c for c in after.callers}
+    changed = []
+    for cell in after.cells:
+        if cell.caller in old_callers and cell.route in old_routes:
+            was = before.cell(cell.caller, cell.route).status
+            if was != cell.status:
+                changed.append(CellChange(cell.caller, cell.route, was, cell.status))
+    return PlanDiff(
+        before=before, after=after, changed=tuple(changed),
+        routes_added=tuple(r for k, r in new_routes.items() if k not in old_routes),
+        routes_removed=tuple(r for k, r in old_routes.items() if k not in new_routes),
+        routes_changed=tuple(RouteChange(old_routes[k], r) for k, r in new_routes.items()
+                             if k in old_routes and old_routes[k].groups != r.groups),
+        users_added=tuple(c for n, c in new_callers.items() if n not in old_callers),
+        users_removed=tuple(c for n, c in old_callers.items() if n not in new_callers),
+        users_changed=tuple(UserChange(old_callers[n], c) for n, c in new_callers.items()
+                            if n in old_callers and old_callers[n].groups != c.groups),
+    )
+
+
+def callers_admitted(matrix: AccessMatrix, route: str) -> tuple[str, ...]:
+    """Users who get 200 on ``route``."""
+    return tuple(c.caller for c in matrix.cells if c.route == route and c.status == 200)
+
+
+def routes_callable(matrix: AccessMatrix, caller: str) -> tuple[str, ...]:
+    """Routes on which ``caller`` gets 200."""
+    return tuple(c.route for c in matrix.cells if c.caller == caller and c.status == 200)

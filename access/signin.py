@@ -1,0 +1,82 @@
+"""Sign a test user in to Cognito with ``InitiateAuth`` / ``USER_PASSWORD_AUTH``.
+
+The request is unsigned (``InitiateAuth`` on a public app client needs no AWS credentials). The
+region comes from the user pool id; the endpoint is boto3's own choice, so its standard settings
+(``AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER``, ``AWS_ENDPOINT_URL``, ``endpoint_url`` in the AWS
+config file) point it at a local stand-in: nothing here passes an endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+import botocore
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from components.identity_pool import region_of_pool
+
+TOKEN_KEYS = {"id": "IdToken", "access": "AccessToken"}
+AUTH_FLOW = "USER_PASSWORD_AUTH"
+
+
+class SignInError(Exception):
+    """A user who cannot be signed in; the message is one line for the user."""
+
+
+def cognito_client(user_pool_id: str, attempts: int, timeout: float):
+    return boto3.client(
+        "cognito-idp", region_name=region_of_pool(user_pool_id),
+        config=Config(signature_version=botocore.UNSIGNED, connect_timeout=timeout,
+                      read_timeout=timeout,
+                      retries={"mode": "standard", "total_max_attempts": max(1, attempts)}))
+
+
+def sign_in(client, app_client_id: str, username: str, password: str, token_use: str) -> str:
+    """The user's token that carries the scopes (ID or access token, per ``token_use``)."""
+    try:
+        result = client.initiate_auth(ClientId=app_client_id, AuthFlow=AUTH_FLOW,
+                                      AuthParameters={"USERNAME": username, "PASSWORD": password})
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        raise SignInError(sign_in_error_message(username, app_client_id, details.get("Code", "?"),
+                                                details.get("Message", str(error)))) from None
+    except BotoCoreError as error:  # no connection, timeouts, ...
+        raise SignInError(f"cannot reach Cognito to sign in {username!r}: {error}") from None
+    return token_from(result, token_use, username)
+
+
+def sign_in_error_message(username: str, app_client_id: str, code: str, message: str) -> str:
+    """One line saying why Cognito refused ``username`` and what to do about it."""
+    if code == "NotAuthorizedException":
+        hint = ("wrong password? the passwords are the stack's test_user_passwords output; "
+                "a user whose password was changed in Cognito can no longer be verified")
+    elif code == "InvalidParameterException" and AUTH_FLOW in message:
+        hint = (f"the app client {app_client_id} does not allow {AUTH_FLOW}: add "
+                f"ALLOW_{AUTH_FLOW} to its explicit auth flows (this program's client has it)")
+    elif code == "UserNotFoundException":
+        hint = "the user is in the stack config but not in the user pool: run `pulumi up`"
+    elif code == "ResourceNotFoundException":
+        hint = "no such app client or user pool in this region: is the stack deployed?"
+    elif code == "PasswordResetRequiredException":
+        hint = "an administrator must set a new password first"
+    else:
+        hint = "see Cognito's message"
+    return f"cannot sign in {username!r}: Cognito says {message!r} ({code}); {hint}"
+
+
+def token_from(result: Mapping[str, Any], token_use: str, username: str) -> str:
+    """Pick the token from an ``InitiateAuth`` answer."""
+    if result.get("ChallengeName"):
+        raise SignInError(f"cannot sign in {username!r}: Cognito asks for the "
+                          f"{result['ChallengeName']} challenge instead of issuing tokens")
+    key = TOKEN_KEYS.get(token_use)
+    if key is None:
+        raise SignInError(f"unknown token use {token_use!r}; expected one of "
+                          f"{', '.join(TOKEN_KEYS)}")
+    token = (result.get("AuthenticationResult") or {}).get(key)
+    if not isinstance(token, str) or not token:
+        raise SignInError(f"Cognito signed in {username!r} but returned no {key}")
+    return token
