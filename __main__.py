@@ -18,14 +18,15 @@ from components import (
     ScopedIdentityPool,
     ScopedIdentityPoolArgs,
 )
-from components.settings import NAMESPACE, ConfigError, decode_config_value, parse_settings
+from components.settings import (
+    NAMESPACE,
+    ConfigError,
+    available_functions,
+    decode_config_value,
+    parse_settings,
+)
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
-
-
-def available_functions() -> set[str]:
-    """Folders under functions/ that hold a handler."""
-    return {p.parent.name for p in FUNCTIONS_DIR.glob("*/handler.py")}
 
 
 def project_config() -> dict:
@@ -39,7 +40,7 @@ def project_config() -> dict:
 
 
 try:
-    settings = parse_settings(project_config(), functions=available_functions())
+    settings = parse_settings(project_config(), functions=available_functions(FUNCTIONS_DIR))
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 

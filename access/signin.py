@@ -16,7 +16,7 @@ import botocore
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.identity_pool import region_of_pool
+from components.cognito_urls import region_of_pool
 
 TOKEN_KEYS = {"id": "IdToken", "access": "AccessToken"}
 AUTH_FLOW = "USER_PASSWORD_AUTH"

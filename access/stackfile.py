@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from components.settings import NAMESPACE, Settings, decode_config_value, parse_settings
+from components.settings import NAMESPACE, Settings, available_functions, decode_config_value, parse_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
@@ -39,11 +39,6 @@ class StackConfig:
 def stack_file(stack: str, root: Path = ROOT) -> Path:
     """``Pulumi.<stack>.yaml``; for ``org/project/stack`` names, the last part names the file."""
     return Path(root) / f"Pulumi.{stack.rsplit('/', 1)[-1]}.yaml"
-
-
-def available_functions(functions_dir: Path = FUNCTIONS_DIR) -> set[str]:
-    """Folders under functions/ that hold a handler (as ``__main__.py`` lists them)."""
-    return {p.parent.name for p in Path(functions_dir).glob("*/handler.py")}
 
 
 def pulumi_string(value: Any) -> str:
@@ -102,7 +97,8 @@ def load_settings(path: Path | str, functions: Collection[str] | None = None) ->
     """
     config = read_stack_config(path)
     return parse_settings(config.project,
-                          functions=available_functions() if functions is None else functions)
+                          functions=(available_functions(FUNCTIONS_DIR) if functions is None
+                                     else functions))
 
 
 def functions_named(path: Path | str) -> set[str]:

@@ -1,4 +1,4 @@
-"""Stack config -> validated, typed settings. Pure: no Pulumi, no AWS, no file reads.
+"""Stack config -> validated, typed settings. Pure: no Pulumi, no AWS.
 
 ``parse_settings`` takes the project's config values (keys without the ``jwt-scoped-api:``
 namespace) and returns :class:`Settings`, or raises :class:`ConfigError` listing every problem at
@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import rules
@@ -314,6 +315,12 @@ def _routes(r: _Reader, value: Any, known: set[str],
                   f"{rules.MAX_ROUTES_PER_API}")
     r.duplicates("routes", "route", [k for k in keys if isinstance(k, str)])
     return tuple(routes)
+
+
+def available_functions(functions_dir: str | Path) -> set[str]:
+    """The folders under ``functions_dir`` that hold a ``handler.py``: what a route's ``function``
+    may name (the one file-system read here, kept out of ``parse_settings``)."""
+    return {p.parent.name for p in Path(functions_dir).glob("*/handler.py")}
 
 
 def parse_settings(raw: Mapping[str, Any], *, functions: Collection[str]) -> Settings:

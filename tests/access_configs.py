@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from access.stackfile import available_functions
-from components.settings import Settings, parse_settings
+from access.stackfile import FUNCTIONS_DIR
+from components.settings import Settings, available_functions, parse_settings
 
 from stack_configs import NS
 
@@ -11,7 +11,7 @@ from stack_configs import NS
 def settings_of(config: dict) -> Settings:
     """A stack config dict (keys as in a stack file) -> Settings, exactly as the program would."""
     raw = {k.removeprefix(f"{NS}:"): v for k, v in config.items() if not k.startswith("aws:")}
-    return parse_settings(raw, functions=available_functions())
+    return parse_settings(raw, functions=available_functions(FUNCTIONS_DIR))
 
 
 def small_config(**extra) -> dict:

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from access.__main__ import main
-from access.stackfile import available_functions, read_stack_config
-from components.settings import ConfigError, parse_settings
+from access.stackfile import FUNCTIONS_DIR, read_stack_config
+from components.settings import ConfigError, available_functions, parse_settings
 
 from stack_configs import NS, ROOT, blog_config
 
@@ -56,7 +56,7 @@ def test_a_config_error_is_the_programs_message_on_stderr_with_exit_2(tmp_path, 
     bad[f"{NS}:routes"][0]["groups"] = ["admn"]
     path = write(tmp_path / "Pulumi.bad.yaml", bad)
     with pytest.raises(ConfigError) as expected:
-        parse_settings(read_stack_config(path).project, functions=available_functions())
+        parse_settings(read_stack_config(path).project, functions=available_functions(FUNCTIONS_DIR))
     assert main(["plan", "--config", str(path)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from access.stackfile import (
+    FUNCTIONS_DIR,
     StackFileError,
-    available_functions,
     functions_named,
     load_settings,
     pulumi_string,
@@ -17,7 +17,7 @@ from access.stackfile import (
     split_config,
     stack_file,
 )
-from components.settings import ConfigError, Settings
+from components.settings import ConfigError, Settings, available_functions
 
 from pulumi_mocks import run_program
 from stack_configs import NS, ROOT, blog_config, scaled_config
@@ -58,7 +58,7 @@ def test_values_reach_parse_settings_as_pulumi_passes_them(value, passed):
 
 
 def test_the_functions_are_the_folders_with_a_handler_as_the_program_lists_them():
-    assert available_functions() == {"admin_user", "regular_user", "pre_token_generation"}
+    assert available_functions(FUNCTIONS_DIR) == {"admin_user", "regular_user", "pre_token_generation"}
 
 
 def test_the_blog_file_loads():

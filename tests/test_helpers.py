@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from components.cognito_urls import default_domain_base, hosted_ui_url, issuer_url, region_of_pool
 from components.http_api import cors_methods, route_resource_name, route_url
-from components.identity_pool import default_domain_base, hosted_ui_url, issuer_url, region_of_pool
 from components.python_function import assume_role_policy, log_writer_policy
 from components.route_keys import parse_route_key, route_key_problem
 from components.rules import domain_prefix_problem
