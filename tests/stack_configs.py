@@ -1,9 +1,11 @@
 """Stack configs the tests deploy under mocks: the blog's (read from Pulumi.dev.yaml, so the
-file users run is the file tested) and a larger one that differs in every dimension."""
+file users run is the file tested), a larger one that differs in every dimension, and generated
+ones of any size (also what ``benchmarks/run.py`` measures)."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -47,3 +49,50 @@ def scaled_config() -> dict:
         f"{NS}:throttlingBurstLimit": 20,
         f"{NS}:throttlingRateLimit": 10,
     }
+
+
+# The route handlers under functions/ (the trigger is not one).
+ROUTE_FUNCTIONS = ("admin_user", "regular_user")
+_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
+
+
+def generated_config(routes: int, groups: int, *, users: int = 4,
+                     functions: Sequence[str] = ROUTE_FUNCTIONS) -> dict:
+    """A deterministic stack config: ``routes`` routes over ``groups`` groups and ``users`` users.
+
+    Route ``i`` is ``<METHOD> /res<NNN>`` (five methods per path; every other path ends in
+    ``/{id}``), is served by ``functions[i % len(functions)]`` and admits 1 to 3 groups
+    (``i % 3 + 1``, at most ``groups``), rotating through all of them. User ``j`` belongs to
+    ``min(j, groups)`` groups, so the first user belongs to none.
+    """
+    names = [f"group{g:02d}" for g in range(groups)]
+
+    def some_groups(start: int, count: int) -> list[str]:
+        return [names[(start + k) % groups] for k in range(min(count, groups))]
+
+    route_list = []
+    for i in range(routes):
+        path = f"/res{i // len(_METHODS):03d}" + ("/{id}" if (i // len(_METHODS)) % 2 else "")
+        route_list.append({"route": f"{_METHODS[i % len(_METHODS)]} {path}",
+                           "function": functions[i % len(functions)],
+                           "groups": some_groups(i, i % 3 + 1)})
+    return {
+        "aws:region": "us-east-1",
+        f"{NS}:protectUserPool": False,
+        f"{NS}:groups": [{"name": n} for n in names],
+        f"{NS}:users": [{"username": f"user{j:02d}", "groups": some_groups(j, j)}
+                        for j in range(users)],
+        f"{NS}:routes": route_list,
+    }
+
+
+def config_shape(config: dict) -> dict[str, int]:
+    """The sizes that resource counts depend on: routes, distinct route functions, groups,
+    users and group memberships."""
+    routes = config[f"{NS}:routes"]
+    users = config.get(f"{NS}:users", [])
+    return {"routes": len(routes),
+            "functions": len({r["function"] for r in routes}),
+            "groups": len(config[f"{NS}:groups"]),
+            "users": len(users),
+            "memberships": sum(len(u.get("groups", [])) for u in users)}

@@ -22,10 +22,9 @@ from hypothesis import strategies as st
 from components.scope_format import scope_name
 
 from functions_loader import COMPONENTS, FUNCTIONS, load_handler
+from trigger_events import CLIENT_ID, V1_EVENT, V2_EVENT
 
 trigger = load_handler("pre_token_generation")
-
-CLIENT_ID = "71ghuul37mresr7h373b704tua"
 
 USER_TOKEN_SOURCES = [
     "TokenGeneration_HostedAuth",
@@ -34,57 +33,6 @@ USER_TOKEN_SOURCES = [
     "TokenGeneration_AuthenticateDevice",
     "TokenGeneration_RefreshTokens",
 ]
-
-# V1_0 event: the common parameters, then the V1_0 request; Cognito sends the response
-# with "claimsOverrideDetails": null (or an empty response) for the function to fill in.
-V1_EVENT = {
-    "version": "1",
-    "triggerSource": "TokenGeneration_Authentication",
-    "region": "us-west-2",
-    "userPoolId": "us-west-2_example",
-    "userName": "adminuser",
-    "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": CLIENT_ID},
-    "request": {
-        "userAttributes": {
-            "sub": "0b0a57c5-f013-426a-81a1-f8ffbfba21f0",
-            "email_verified": "true",
-            "cognito:user_status": "CONFIRMED",
-            "email": "adminuser@example.com",
-        },
-        "groupConfiguration": {
-            "groupsToOverride": ["admin", "regular"],
-            "iamRolesToOverride": [],
-            "preferredRole": None,
-        },
-    },
-    "response": {"claimsOverrideDetails": None},
-}
-
-# V2_0 event: the same, plus the request's "scopes"; the response slot is
-# "claimsAndScopeOverrideDetails". V3_0 events have the same shape with "version": "3".
-V2_EVENT = {
-    "version": "2",
-    "triggerSource": "TokenGeneration_Authentication",
-    "region": "us-west-2",
-    "userPoolId": "us-west-2_example",
-    "userName": "adminuser",
-    "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": CLIENT_ID},
-    "request": {
-        "userAttributes": {
-            "sub": "0b0a57c5-f013-426a-81a1-f8ffbfba21f0",
-            "email_verified": "true",
-            "cognito:user_status": "CONFIRMED",
-            "email": "adminuser@example.com",
-        },
-        "groupConfiguration": {
-            "groupsToOverride": ["admin", "regular"],
-            "iamRolesToOverride": [],
-            "preferredRole": None,
-        },
-        "scopes": ["aws.cognito.signin.user.admin"],
-    },
-    "response": {"claimsAndScopeOverrideDetails": None},
-}
 
 ADMIN_SCOPE = "admin-71ghuul37mresr7h373b704tua"
 REGULAR_SCOPE = "regular-71ghuul37mresr7h373b704tua"
