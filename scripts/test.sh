@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up a virtualenv from the requirements files and run every check: lint, then the tests.
+# Set up a virtualenv from the requirements files and run every check: ruff, the offline checks of
+# .github/workflows (check-jsonschema, zizmor), then pytest (extra arguments go to pytest).
 # Works on a fresh machine with Python 3.11+; needs no AWS account, no Pulumi CLI, no network
 # beyond the package index.
 set -euo pipefail
