@@ -5,14 +5,17 @@ copied from the program's own output."""
 
 from __future__ import annotations
 
+import copy
 import json
 import runpy
 
 import pulumi
 import pytest
 
+from functions_loader import load_handler
 from pulumi_mocks import PROGRAM, Run, flatten_config, run_program, run_pulumi, secret_value
 from stack_configs import NS, blog_config, scaled_config
+from trigger_events import V1_EVENT, V2_EVENT
 
 FUNCTION = "aws:lambda/function:Function"
 ROUTE = "aws:apigatewayv2/route:Route"
@@ -326,3 +329,30 @@ def test_config_handed_over_in_the_environment_is_read_too(monkeypatch):
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(flatten_config(config)))
     with pytest.raises(pulumi.RunError, match=f"{NS}:stagename: unknown config key"):
         run_pulumi(lambda: runpy.run_path(str(PROGRAM)) and None, {})
+
+
+def test_the_trigger_grants_exactly_the_scopes_the_deployed_routes_demand(case):
+    """End to end through the real handler: for each configured user, a token whose scope claim
+    the trigger wrote from the user's groups and the mocked app client id passes a route's
+    scope check (API Gateway: at least one scope in common) exactly when the user is in one of
+    the route's groups."""
+    config, run = case
+    handler = load_handler("pre_token_generation").handler
+    token_use = config.get(f"{NS}:tokenUse", "id")
+    routes = {r.inputs["routeKey"]: set(r.inputs["authorizationScopes"])
+              for r in run.of_type(ROUTE)}
+    for user in config[f"{NS}:users"]:
+        event = copy.deepcopy(V1_EVENT if token_use == "id" else V2_EVENT)
+        event["callerContext"]["clientId"] = client_id(run)
+        event["request"]["groupConfiguration"]["groupsToOverride"] = user.get("groups", [])
+        response = handler(event, None)["response"]
+        if token_use == "id":
+            claim = (response.get("claimsOverrideDetails") or {}).get(
+                "claimsToAddOrOverride", {}).get("scope", "")
+            granted = set(claim.split())
+        else:
+            details = response.get("claimsAndScopeOverrideDetails") or {}
+            granted = set(details.get("accessTokenGeneration", {}).get("scopesToAdd", []))
+        for spec in config[f"{NS}:routes"]:
+            admitted = bool(set(user.get("groups", [])) & set(spec["groups"]))
+            assert bool(granted & routes[spec["route"]]) is admitted, (user, spec["route"])
