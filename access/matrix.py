@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from components.route_keys import parse_route_key
+from components.route_keys import sample_requests
 from components.rules import MAX_REQUEST_LINE_AND_HEADERS_BYTES
 from components.scope_format import scope_name
 from components.settings import Settings
@@ -31,9 +31,9 @@ class Route:
     key: str
     """The route key, ``GET /AdminUser`` or ``$default``."""
     method: str
-    """A concrete method that the route matches (``ANY`` and ``$default`` take GET)."""
+    """The method of a request that this route answers (see ``sample_requests``)."""
     path: str
-    """A concrete path that the route matches (each ``{param}`` becomes ``sample``)."""
+    """The path of that request (``{param}`` values chosen so no other route takes it)."""
     groups: tuple[str, ...]
     """Groups the route admits; any one will do."""
     scopes: tuple[str, ...]
@@ -74,7 +74,7 @@ class Finding:
 
 
 WARNING_KINDS = ("no-users", "route-nobody-can-call", "user-can-call-nothing", "group-without-route",
-                 "token-near-header-limit")
+                 "token-near-header-limit", "route-shadowed")
 
 
 @dataclass(frozen=True)
@@ -109,11 +109,9 @@ def expected_status(caller_groups: Collection[str] | None, route_groups: Collect
 
 def build_matrix(settings: Settings, client_id: str = CLIENT_ID_PLACEHOLDER) -> AccessMatrix:
     """The expected matrix of ``settings``; pass the real ``client_id`` once it is known."""
-    routes = []
-    for r in settings.routes:
-        key = parse_route_key(r.route)
-        routes.append(Route(r.route, key.sample_method(), key.sample_path(), r.groups,
-                            tuple(scope_name(g, client_id) for g in r.groups)))
+    samples = sample_requests([r.route for r in settings.routes])
+    routes = [Route(r.route, samples[r.route][0], samples[r.route][1], r.groups,
+                    tuple(scope_name(g, client_id) for g in r.groups)) for r in settings.routes]
     callers = [Caller(u.username, u.groups, tuple(scope_name(g, client_id) for g in u.groups),
                       authorization_header_bytes(settings.token_use, u.username, u.groups))
                for u in settings.users]
@@ -125,14 +123,19 @@ def build_matrix(settings: Settings, client_id: str = CLIENT_ID_PLACEHOLDER) -> 
             matched = tuple(s for s in route.scopes if s in caller.scopes) if status == OK else ()
             cells.append(Cell(caller.name, route.key, status, matched))
     return AccessMatrix(settings.token_use, settings.stage_name, tuple(routes), tuple(callers),
-                        tuple(cells), tuple(findings(settings, routes, callers)))
+                        tuple(cells), tuple(findings(settings, routes, callers, samples)))
 
 
-def findings(settings: Settings, routes: Sequence[Route], callers: Sequence[Caller]) -> list[Finding]:
-    """Routes nobody configured can call, users who can call nothing, groups no route admits, and
-    tokens whose Authorization header comes near API Gateway's request size limit."""
+def findings(settings: Settings, routes: Sequence[Route], callers: Sequence[Caller],
+             samples: dict[str, tuple[str, str, bool]] | None = None) -> list[Finding]:
+    """Routes nobody configured can call, users who can call nothing, groups no route admits,
+    tokens whose Authorization header comes near API Gateway's request size limit, and routes that
+    more specific routes shadow (no request reaches them, so ``verify`` cannot probe them)."""
     users = [c for c in callers if not c.anonymous]
-    out = []
+    out = [Finding("route-shadowed", key, f"more specific routes take every request {key} "
+                   f"matches that was tried; `access verify` will send {method} {path}, which "
+                   "another route answers")
+           for key, (method, path, own) in (samples or {}).items() if not own]
     if not users:
         out.append(Finding("no-users", "users", "no test users are configured: no route can be "
                            "called by a configured user, and `access verify` can only check 401s"))

@@ -15,7 +15,7 @@ Plan (``plan --format json``)::
       "stage": "Test",
       "routes": [{"route": "GET /AdminUser",          # route key as configured
                   "sample_method": "GET",             # what verify sends ...
-                  "sample_path": "/AdminUser",        # ... ({param} -> "sample")
+                  "sample_path": "/AdminUser",        # ... a request only this route answers
                   "groups": ["admin"],                # any one admits
                   "scopes": ["admin-<appClientId>"]}],
       "callers": [{"caller": "adminuser",             # users in config order, then "(anonymous)"

@@ -7,6 +7,7 @@ greedy ``{proxy+}`` as the last segment, the ``$default`` catch-all route).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 DEFAULT_ROUTE = "$default"
@@ -81,3 +82,67 @@ def parse_route_key(key: str) -> RouteKey:
         return RouteKey(key, None, None)
     method, _, path = key.partition(" ")
     return RouteKey(key, method, path)
+
+
+def _specificity(route: RouteKey, method: str, path: str) -> tuple | None:
+    """How specifically ``route`` matches the request, or ``None`` when it does not match.
+
+    Larger is more specific. API Gateway picks the most specific match: a full match of route
+    and method, then a greedy ``{proxy+}`` match, then ``$default`` (developer guide, "Working
+    with routes for HTTP APIs"); per segment a literal beats a ``{param}``, which beats a greedy
+    variable, and a named method beats ``ANY``.
+    """
+    if route.is_default:
+        return ()  # matches everything, least specifically
+    if route.method not in ("ANY", method):
+        return None
+    want = path.strip("/").split("/") if path.strip("/") else []
+    have = route.path.strip("/").split("/") if route.path.strip("/") else []
+    ranks = []
+    for i, seg in enumerate(have):
+        param = _PARAM.match(seg)
+        if param and param.group(2):  # greedy: one or more remaining segments
+            if len(want) <= i:
+                return None
+            ranks.append(0)
+            want = want[:i + 1]
+            break
+        if i >= len(want) or (not param and seg != want[i]):
+            return None
+        ranks.append(1 if param else 2)
+    if len(ranks) != len(want):
+        return None
+    return (1, *ranks, 1 if route.method == method else 0)
+
+
+def answering_route(method: str, path: str, route_keys: Sequence[str]) -> str | None:
+    """The route key that answers ``method path`` among ``route_keys``; ``None``: no route
+    (API Gateway answers 404)."""
+    best, best_rank = None, None
+    for key in route_keys:
+        rank = _specificity(parse_route_key(key), method, path)
+        if rank is not None and (best_rank is None or rank > best_rank):
+            best, best_rank = key, rank
+    return best
+
+
+def sample_requests(route_keys: Sequence[str]) -> dict[str, tuple[str, str, bool]]:
+    """For each route, a request (method, path) to call it with, and whether that request is
+    answered by this route and no other: ``{param}`` values, and for ``ANY`` and ``$default`` the
+    method and path, are chosen so that no more specific route takes the request."""
+    out = {}
+    for key in route_keys:
+        route = parse_route_key(key)
+        methods = [route.sample_method()] + (
+            list(_OTHER_SAMPLE_METHODS) if route.method in (None, "ANY") else [])
+        paths = ([f"/{v}" for v in ("", *_SAMPLE_VALUES)] if route.is_default
+                 else [route.sample_path(v) for v in _SAMPLE_VALUES])
+        candidates = [(m, p) for p in paths for m in methods]
+        chosen = next((c for c in candidates if answering_route(*c, route_keys) == key), None)
+        out[key] = (*(chosen or candidates[0]), chosen is not None)
+    return out
+
+
+_SAMPLE_VALUES = ("sample", "sample-1", "sample-2", "sample-3")
+# Not OPTIONS: with CORS configured, API Gateway answers preflights itself.
+_OTHER_SAMPLE_METHODS = ("HEAD", "POST", "PUT", "PATCH", "DELETE")

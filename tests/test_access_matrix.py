@@ -123,6 +123,23 @@ def test_a_group_no_route_admits_is_warned_about():
     assert kinds(matrix) == [("group-without-route", "orphans")]
 
 
+def test_a_shadowed_route_is_warned_about_and_probed_where_its_own_route_answers():
+    config = small_config()
+    config[f"{NS}:routes"] += [
+        {"route": "GET /items/{id}", "function": "admin_user", "groups": ["admin"]},
+        {"route": "GET /items/sample", "function": "admin_user", "groups": ["admin"]},
+        {"route": "ANY /AdminUser", "function": "admin_user", "groups": ["admin"]},
+    ]
+    config[f"{NS}:routes"] += [{"route": f"{m} /AdminUser", "function": "admin_user",
+                                "groups": ["admin"]} for m in ("HEAD", "POST", "PUT", "PATCH",
+                                                               "DELETE")]
+    matrix = build_matrix(settings_of(config))
+    routes = {r.key: r for r in matrix.routes}
+    assert routes["GET /items/{id}"].path == "/items/sample-1"  # /items/sample is taken
+    assert routes["GET /items/sample"].path == "/items/sample"
+    assert kinds(matrix) == [("route-shadowed", "ANY /AdminUser")]
+
+
 def test_no_users_is_one_warning_not_one_per_route():
     config = small_config()
     del config[f"{NS}:users"]

@@ -10,7 +10,7 @@ import pytest
 from components.cognito_urls import default_domain_base, hosted_ui_url, issuer_url, region_of_pool
 from components.http_api import cors_methods, route_resource_name, route_url
 from components.python_function import assume_role_policy, log_writer_policy
-from components.route_keys import parse_route_key, route_key_problem
+from components.route_keys import answering_route, parse_route_key, route_key_problem, sample_requests
 from components.rules import domain_prefix_problem
 from components.scope_format import scope_name
 
@@ -99,3 +99,41 @@ def test_policies_name_one_service_and_one_log_group():
     writer = json.loads(log_writer_policy(arn))
     assert writer["Statement"][0]["Resource"] == f"{arn}:log-stream:*"
     assert "logs:CreateLogGroup" not in writer["Statement"][0]["Action"]
+
+
+ROUTES = ["GET /items/{id}", "GET /items/sample", "ANY /{proxy+}", "$default", "GET /",
+          "POST /items/{id}/tags/{rest+}"]
+
+
+@pytest.mark.parametrize("method, path, expected", [
+    ("GET", "/items/sample", "GET /items/sample"),   # a literal beats a {param}
+    ("GET", "/items/42", "GET /items/{id}"),
+    ("PUT", "/items/42", "ANY /{proxy+}"),           # no PUT route: the greedy ANY takes it
+    ("GET", "/", "GET /"),
+    ("DELETE", "/", "$default"),                     # nothing else matches
+    ("POST", "/items/1/tags/a/b", "POST /items/{id}/tags/{rest+}"),
+    ("POST", "/items/1/tags", "ANY /{proxy+}"),      # a greedy variable needs a segment
+])
+def test_answering_route_picks_the_most_specific_match(method, path, expected):
+    assert answering_route(method, path, ROUTES) == expected
+
+
+def test_no_route_answers_outside_every_route():
+    assert answering_route("GET", "/other", ["GET /items/{id}"]) is None
+    assert answering_route("POST", "/items/1", ["GET /items/{id}"]) is None
+
+
+def test_sample_requests_reach_their_own_route():
+    samples = sample_requests(ROUTES)
+    for key, (method, path, own) in samples.items():
+        assert own, key
+        assert answering_route(method, path, ROUTES) == key
+    assert samples["GET /items/{id}"][1] != "/items/sample"  # taken by the literal route
+    assert samples["$default"][:2] != ("GET", "/")
+
+
+def test_a_shadowed_route_is_flagged_not_hidden():
+    keys = ["ANY /x", *(f"{m} /x" for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"))]
+    method, path, own = sample_requests(keys)["ANY /x"]
+    assert own is False
+    assert answering_route(method, path, keys) != "ANY /x"
