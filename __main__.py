@@ -18,6 +18,7 @@ from components import (
     ScopedIdentityPool,
     ScopedIdentityPoolArgs,
 )
+from components.route_keys import describe_routes
 from components.settings import (
     NAMESPACE,
     ConfigError,
@@ -59,7 +60,7 @@ identity = ScopedIdentityPool("identity", ScopedIdentityPoolArgs(
 
 functions = {name: PythonFunction(name.replace("_", "-"), PythonFunctionArgs(
     source_dir=str(FUNCTIONS_DIR / name),
-    description=f"Serves {', '.join(r.route for r in settings.routes if r.function == name)}",
+    description=describe_routes([r.route for r in settings.routes if r.function == name]),
     log_retention_days=settings.log_retention_days)) for name in settings.functions}
 
 api = ScopedHttpApi("api", ScopedHttpApiArgs(

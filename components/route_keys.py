@@ -146,3 +146,21 @@ def sample_requests(route_keys: Sequence[str]) -> dict[str, tuple[str, str, bool
 _SAMPLE_VALUES = ("sample", "sample-1", "sample-2", "sample-3")
 # Not OPTIONS: with CORS configured, API Gateway answers preflights itself.
 _OTHER_SAMPLE_METHODS = ("HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+LAMBDA_DESCRIPTION_LIMIT = 256  # Lambda CreateFunction: Description, 0-256 characters
+
+
+def describe_routes(route_keys: Sequence[str], limit: int = LAMBDA_DESCRIPTION_LIMIT) -> str:
+    """``Serves GET /a, GET /b`` for a function's description, cut to ``limit`` characters
+    with a count of the routes left out."""
+    text = f"Serves {', '.join(route_keys)}"
+    if len(text) <= limit:
+        return text
+    for shown in range(len(route_keys) - 1, -1, -1):
+        rest = len(route_keys) - shown
+        text = f"Serves {', '.join(route_keys[:shown])}{' and ' if shown else ''}{rest} more route" \
+               f"{'s' if rest != 1 else ''}"
+        if len(text) <= limit:
+            return text
+    return text[:limit]

@@ -10,7 +10,13 @@ import pytest
 from components.cognito_urls import default_domain_base, hosted_ui_url, issuer_url, region_of_pool
 from components.http_api import cors_methods, route_resource_name, route_url
 from components.python_function import assume_role_policy, log_writer_policy
-from components.route_keys import answering_route, parse_route_key, route_key_problem, sample_requests
+from components.route_keys import (
+    answering_route,
+    describe_routes,
+    parse_route_key,
+    route_key_problem,
+    sample_requests,
+)
 from components.rules import domain_prefix_problem
 from components.scope_format import scope_name
 
@@ -137,3 +143,13 @@ def test_a_shadowed_route_is_flagged_not_hidden():
     method, path, own = sample_requests(keys)["ANY /x"]
     assert own is False
     assert answering_route(method, path, keys) != "ANY /x"
+
+
+def test_function_descriptions_fit_lambdas_limit():
+    assert describe_routes(["GET /a", "POST /b"]) == "Serves GET /a, POST /b"
+    many = [f"GET /resource-{i:03d}/{{id}}" for i in range(150)]
+    text = describe_routes(many)
+    assert len(text) <= 256
+    assert text.startswith("Serves GET /resource-000/{id}, ")
+    shown = text.count("GET /")
+    assert text.endswith(f" and {150 - shown} more routes")

@@ -14,7 +14,7 @@ import pytest
 
 from functions_loader import load_handler
 from pulumi_mocks import PROGRAM, Run, flatten_config, run_program, run_pulumi, secret_value
-from stack_configs import NS, blog_config, scaled_config
+from stack_configs import NS, blog_config, generated_config, scaled_config
 from trigger_events import V1_EVENT, V2_EVENT
 
 FUNCTION = "aws:lambda/function:Function"
@@ -356,3 +356,10 @@ def test_the_trigger_grants_exactly_the_scopes_the_deployed_routes_demand(case):
         for spec in config[f"{NS}:routes"]:
             admitted = bool(set(user.get("groups", [])) & set(spec["groups"]))
             assert bool(granted & routes[spec["route"]]) is admitted, (user, spec["route"])
+
+
+def test_function_descriptions_stay_within_lambdas_limit_with_many_routes():
+    run = run_program(generated_config(120, 3, functions=("regular_user",)))
+    (served,) = [f for f in run.of_type(FUNCTION) if f.name == "regular-user"]
+    assert served.inputs["description"].startswith("Serves GET /res000, POST /res000, ")
+    assert all(len(f.inputs.get("description", "")) <= 256 for f in run.of_type(FUNCTION))
