@@ -108,9 +108,11 @@ def api_args_problems(args: ScopedHttpApiArgs) -> list[str]:
     problems += filter(None, [rules.stage_name_problem(args.stage_name),
                               rules.log_retention_problem(args.log_retention_days),
                               rules.range_problem("throttling_burst_limit",
-                                                  args.throttling_burst_limit, 0, 5000),
+                                                  args.throttling_burst_limit,
+                                                  *rules.THROTTLING_BURST_RANGE),
                               rules.range_problem("throttling_rate_limit",
-                                                  args.throttling_rate_limit, 0, 10_000)])
+                                                  args.throttling_rate_limit,
+                                                  *rules.THROTTLING_RATE_RANGE)])
     problems += [p for o in args.cors_origins if (p := rules.cors_origin_problem(o))]
     return problems
 

@@ -23,7 +23,7 @@ SCOPE_FORMAT_FILE = str(Path(__file__).resolve().parent / "scope_format.py")
 # Pre Token Generation event versions (Cognito developer guide, "Pre token generation Lambda
 # trigger"): V1_0 customises the ID token on every feature plan; V2_0 also customises the access
 # token and needs the Essentials or Plus plan.
-TRIGGER_VERSIONS = {"id": "V1_0", "access": "V2_0"}
+TRIGGER_VERSIONS = {"id": "V1_0", "access": "V2_0"}  # keys: rules.TOKEN_USES
 TIER_FOR_ACCESS_TOKENS = "ESSENTIALS"
 EXPLICIT_AUTH_FLOWS = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
 # Special characters for generated passwords: all in Cognito's allowed set, none that a shell,
@@ -65,9 +65,8 @@ def pool_args_problems(args: ScopedIdentityPoolArgs) -> list[str]:
     problems = membership_problems(args.groups, args.users)
     if not args.groups:
         problems.append("groups: at least one group is needed")
-    if args.token_use not in TRIGGER_VERSIONS:
-        problems.append(f"token_use: unknown token use {args.token_use!r}; expected one of "
-                        f"{', '.join(TRIGGER_VERSIONS)}")
+    if problem := rules.token_use_problem(args.token_use):
+        problems.append(f"token_use: {problem}")
     if not args.callback_urls:
         problems.append("callback_urls: at least one is needed for the authorization code flow")
     problems += [p for u in args.callback_urls if (p := rules.callback_url_problem(u))]

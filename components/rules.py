@@ -39,6 +39,11 @@ REFRESH_DAYS_RANGE = (1, 3650)
 
 TOKEN_USES = ("id", "access")
 
+# Stage default-route throttling bounds we accept: API Gateway's default account quota is
+# 10,000 requests per second with a burst of 5,000 ("Amazon API Gateway quotas").
+THROTTLING_BURST_RANGE = (0, 5000)
+THROTTLING_RATE_RANGE = (0, 10_000)
+
 
 def name_problem(kind: str, value: object) -> str | None:
     """Group names and usernames: ``kind`` is the word used in the message."""
@@ -97,6 +102,12 @@ def log_retention_problem(value: object) -> str | None:
     if value not in LOG_RETENTION_DAYS or isinstance(value, bool):
         return (f"log retention {value!r} is not a CloudWatch Logs retention; use one of "
                 f"{', '.join(map(str, LOG_RETENTION_DAYS))}")
+    return None
+
+
+def token_use_problem(value: object) -> str | None:
+    if value not in TOKEN_USES:
+        return f"unknown token use {value!r}; expected one of {', '.join(TOKEN_USES)}"
     return None
 
 

@@ -166,9 +166,7 @@ _SCALARS: dict[str, tuple[str, Callable[[_Reader, str, Any], Any]]] = {
     "stageName": ("stage_name",
                   lambda r, k, v: v if r.check(k, rules.stage_name_problem(v)) else None),
     "tokenUse": ("token_use",
-                 lambda r, k, v: v if r.check(k, None if v in rules.TOKEN_USES else
-                                              f"unknown token use {v!r}; expected one of "
-                                              f"{', '.join(rules.TOKEN_USES)}") else None),
+                 lambda r, k, v: v if r.check(k, rules.token_use_problem(v)) else None),
     "domainPrefix": ("domain_prefix",
                      lambda r, k, v: v if r.check(k, rules.domain_prefix_problem(v)) else None),
     "idTokenValidityMinutes": ("id_token_validity_minutes",
@@ -178,7 +176,7 @@ _SCALARS: dict[str, tuple[str, Callable[[_Reader, str, Any], Any]]] = {
     "refreshTokenValidityDays": ("refresh_token_validity_days",
                                  lambda r, k, v: _ranged_int(r, k, v, rules.REFRESH_DAYS_RANGE)),
     "throttlingBurstLimit": ("throttling_burst_limit",
-                             lambda r, k, v: _ranged_int(r, k, v, (0, 5000))),
+                             lambda r, k, v: _ranged_int(r, k, v, rules.THROTTLING_BURST_RANGE)),
     "throttlingRateLimit": ("throttling_rate_limit", lambda r, k, v: _ranged_number(r, k, v)),
     "logRetentionDays": ("log_retention_days", lambda r, k, v: _retention(r, k, v)),
     "protectUserPool": ("protect_user_pool", lambda r, k, v: r.boolean(k, v)),
@@ -200,7 +198,8 @@ def _ranged_int(r: _Reader, key: str, value: Any, bounds: tuple[int, int]) -> in
 
 def _ranged_number(r: _Reader, key: str, value: Any) -> float | None:
     number = r.number(key, value)
-    if number is not None and r.check(key, rules.range_problem("value", number, 0, 10_000)):
+    low, high = rules.THROTTLING_RATE_RANGE
+    if number is not None and r.check(key, rules.range_problem("value", number, low, high)):
         return number
     return None
 
