@@ -84,46 +84,73 @@ def parse_route_key(key: str) -> RouteKey:
     return RouteKey(key, method, path)
 
 
-def _specificity(route: RouteKey, method: str, path: str) -> tuple | None:
-    """How specifically ``route`` matches the request, or ``None`` when it does not match.
+@dataclass(frozen=True)
+class RouteMatch:
+    """The route that answers a request, and the path parameters it takes from the path."""
 
-    Larger is more specific. API Gateway picks the most specific match: a full match of route
-    and method, then a greedy ``{proxy+}`` match, then ``$default`` (developer guide, "Working
-    with routes for HTTP APIs"); per segment a literal beats a ``{param}``, which beats a greedy
-    variable, and a named method beats ``ANY``.
+    key: str
+    path_parameters: dict[str, str]
+
+
+def _segments(path: str) -> list[str]:
+    return [s for s in path.split("/") if s]
+
+
+def _rank(route: RouteKey, method: str, path: str) -> tuple[tuple, dict[str, str]] | None:
+    """How specifically ``route`` matches the request, and its path parameters; ``None`` when it
+    does not match. Larger ranks win.
+
+    API Gateway's priorities (developer guide, "Create routes for HTTP APIs", section "Routing
+    API requests"): a full match of route and method, then a match with a greedy path variable
+    (``{proxy+}``), then ``$default``. So the kind of match is compared first: a full match with
+    path variables beats any greedy match. Among full matches a literal segment beats a
+    ``{param}``, left to right; among greedy matches the longer matched prefix wins. ``ANY``
+    "matches all methods that you haven't defined for a resource", so a named method beats
+    ``ANY`` on the same path, and only there (it is compared last).
     """
     if route.is_default:
-        return ()  # matches everything, least specifically
+        return (0,), {}
     if route.method not in ("ANY", method):
         return None
-    want = path.strip("/").split("/") if path.strip("/") else []
-    have = route.path.strip("/").split("/") if route.path.strip("/") else []
+    want = _segments(path)
+    have = _segments(route.path)
+    params: dict[str, str] = {}
     ranks = []
     for i, seg in enumerate(have):
         param = _PARAM.match(seg)
         if param and param.group(2):  # greedy: one or more remaining segments
             if len(want) <= i:
                 return None
-            ranks.append(0)
-            want = want[:i + 1]
-            break
+            params[param.group(1)] = "/".join(want[i:])
+            return (1, len(ranks), tuple(ranks), route.method == method), params
         if i >= len(want) or (not param and seg != want[i]):
             return None
-        ranks.append(1 if param else 2)
-    if len(ranks) != len(want):
+        if param:
+            params[param.group(1)] = want[i]
+        ranks.append(0 if param else 1)
+    if len(have) != len(want):
         return None
-    return (1, *ranks, 1 if route.method == method else 0)
+    return (2, tuple(ranks), route.method == method), params
+
+
+def select_route(method: str, path: str, route_keys: Sequence[str]) -> RouteMatch | None:
+    """The route that answers ``method path`` among ``route_keys``, with its path parameters
+    (``{proxy+}`` gives ``proxy``: the rest of the path); ``None``: no route matches (API Gateway
+    answers 404 ``{"message":"Not Found"}``)."""
+    best: tuple | None = None
+    found: RouteMatch | None = None
+    for key in route_keys:
+        ranked = _rank(parse_route_key(key), method, path)
+        if ranked is not None and (best is None or ranked[0] > best):
+            best, found = ranked[0], RouteMatch(key, ranked[1])
+    return found
 
 
 def answering_route(method: str, path: str, route_keys: Sequence[str]) -> str | None:
     """The route key that answers ``method path`` among ``route_keys``; ``None``: no route
     (API Gateway answers 404)."""
-    best, best_rank = None, None
-    for key in route_keys:
-        rank = _specificity(parse_route_key(key), method, path)
-        if rank is not None and (best_rank is None or rank > best_rank):
-            best, best_rank = key, rank
-    return best
+    found = select_route(method, path, route_keys)
+    return found.key if found else None
 
 
 def sample_requests(route_keys: Sequence[str]) -> dict[str, tuple[str, str, bool]]:

@@ -32,7 +32,7 @@ import jwt
 from moto.server import ThreadedMotoServer
 
 from components.http_api import route_url
-from components.route_keys import parse_route_key
+from components.route_keys import answering_route
 from components.scope_format import scope_name
 from components.settings import Settings
 
@@ -202,15 +202,9 @@ class Gateway:
         return result["statusCode"], result.get("headers", {}), result.get("body", "")
 
     def route_for(self, method: str, path: str) -> GatewayRoute | None:
-        """The most specific route matching, as API Gateway picks: literal segments beat
-        parameters, parameters beat a greedy ``{proxy+}``, a method beats ``ANY``, and
-        ``$default`` catches the rest."""
-        best, best_rank = None, None
-        for route in self.routes:
-            rank = _match_rank(parse_route_key(route.key), method, path)
-            if rank is not None and (best_rank is None or rank > best_rank):
-                best, best_rank = route, rank
-        return best
+        """The route API Gateway would pick (the project's one model of route selection)."""
+        key = answering_route(method, path, [r.key for r in self.routes])
+        return next((r for r in self.routes if r.key == key), None)
 
     def authorize(self, authorization: str | None) -> tuple[dict, str | None]:
         if not authorization:
@@ -259,31 +253,6 @@ class Gateway:
         added = ((response.get("claimsAndScopeOverrideDetails") or {})
                  .get("accessTokenGeneration", {}).get("scopesToAdd", []))
         return claims.get("scope", "").split() + list(added)
-
-
-def _match_rank(route, method: str, path: str):
-    if route.is_default:
-        return (0,)
-    if route.method not in ("ANY", method):
-        return None
-    want = [s for s in route.path.split("/") if s]
-    have = [s for s in path.split("/") if s]
-    literals = 0
-    for i, seg in enumerate(want):
-        if seg.endswith("+}"):
-            if len(have) <= i:
-                return None
-            return (1, 0, literals, route.method != "ANY")
-        if i >= len(have):
-            return None
-        if seg.startswith("{"):
-            continue
-        if seg != have[i]:
-            return None
-        literals += 1
-    if len(have) != len(want):
-        return None
-    return (1, 1, literals, route.method != "ANY")
 
 
 def gateway_for(settings: Settings, seeded: Mapping, moto_url: str, *,

@@ -11,11 +11,13 @@ from components.cognito_urls import default_domain_base, hosted_ui_url, issuer_u
 from components.http_api import cors_methods, route_resource_name, route_url
 from components.python_function import assume_role_policy, log_writer_policy
 from components.route_keys import (
+    RouteMatch,
     answering_route,
     describe_routes,
     parse_route_key,
     route_key_problem,
     sample_requests,
+    select_route,
 )
 from components.rules import domain_prefix_problem
 from components.scope_format import scope_name
@@ -127,6 +129,42 @@ def test_answering_route_picks_the_most_specific_match(method, path, expected):
 def test_no_route_answers_outside_every_route():
     assert answering_route("GET", "/other", ["GET /items/{id}"]) is None
     assert answering_route("POST", "/items/1", ["GET /items/{id}"]) is None
+
+
+# API Gateway developer guide, "Create routes for HTTP APIs", "Routing API requests": its example
+# routes and the route it selects for each example request.
+DOCUMENTED_ROUTES = ["GET /pets/dog/{id}", "GET /pets/{proxy+}", "ANY /{proxy+}", "$default"]
+
+
+@pytest.mark.parametrize("method, path, expected", [
+    ("GET", "/pets/dog/1", "GET /pets/dog/{id}"),  # "The request fully matches this route."
+    ("GET", "/pets/cat/1", "GET /pets/{proxy+}"),  # no full match: the GET greedy route
+    ("POST", "/test/5", "ANY /{proxy+}"),          # ANY takes undefined methods; greedy > $default
+])
+def test_route_selection_follows_the_documented_examples(method, path, expected):
+    assert answering_route(method, path, DOCUMENTED_ROUTES) == expected
+
+
+def test_a_full_match_with_path_variables_beats_a_greedy_match():
+    routes = ["GET /{type}/dog/1", "GET /pets/{proxy+}"]
+    assert answering_route("GET", "/pets/dog/1", routes) == "GET /{type}/dog/1"
+    assert answering_route("GET", "/pets/dog/2", routes) == "GET /pets/{proxy+}"
+
+
+def test_a_longer_greedy_prefix_wins_and_a_named_method_beats_any_on_the_same_path():
+    routes = ["ANY /{proxy+}", "ANY /admin/{proxy+}", "OPTIONS /admin/{proxy+}", "GET /{x}/{proxy+}"]
+    assert answering_route("GET", "/admin/a/b", routes) == "ANY /admin/{proxy+}"
+    assert answering_route("OPTIONS", "/admin/a", routes) == "OPTIONS /admin/{proxy+}"
+    assert answering_route("GET", "/other/a", routes) == "GET /{x}/{proxy+}"
+    assert answering_route("PUT", "/other/a", routes) == "ANY /{proxy+}"
+
+
+def test_selection_yields_the_path_parameters_the_integration_receives():
+    assert select_route("POST", "/items/7/tags/a/b", ROUTES) == RouteMatch(
+        "POST /items/{id}/tags/{rest+}", {"id": "7", "rest": "a/b"})
+    assert select_route("GET", "/items/42", ROUTES).path_parameters == {"id": "42"}
+    assert select_route("DELETE", "/", ROUTES) == RouteMatch("$default", {})
+    assert select_route("GET", "/nothing", ["GET /x"]) is None
 
 
 def test_sample_requests_reach_their_own_route():
