@@ -102,11 +102,12 @@ def test_only_the_response_changes():
 
 
 @pytest.mark.parametrize("version", ["2", "3"])
-def test_v2_and_v3_scope_both_tokens(version):
+def test_v2_and_v3_scope_the_access_token_only(version):
+    """The JWT authorizer takes any token of the pool and client: scopes in the ID token too
+    would let an ID token through every route of a `tokenUse: access` stack."""
     result = call(event(V2_EVENT, version=version))
     assert result["response"] == {
         "claimsAndScopeOverrideDetails": {
-            "idTokenGeneration": {"claimsToAddOrOverride": {"scope": f"{ADMIN_SCOPE} {REGULAR_SCOPE}"}},
             "accessTokenGeneration": {"scopesToAdd": [ADMIN_SCOPE, REGULAR_SCOPE]},
         }
     }
@@ -128,7 +129,7 @@ def test_every_user_token_trigger_source_is_granted_in_v1(source):
 def test_every_user_token_trigger_source_is_granted_in_v2(source):
     result = call(event(V2_EVENT, groups=["regular"], triggerSource=source))
     details = result["response"]["claimsAndScopeOverrideDetails"]
-    assert details["idTokenGeneration"]["claimsToAddOrOverride"]["scope"] == REGULAR_SCOPE
+    assert "idTokenGeneration" not in details
     assert details["accessTokenGeneration"]["scopesToAdd"] == [REGULAR_SCOPE]
 
 
@@ -257,7 +258,6 @@ def test_groups_that_are_all_invalid_add_no_claim(template):
 def test_duplicates_are_dropped_and_first_seen_order_kept():
     result = call(event(V2_EVENT, groups=["regular", "admin", "regular", "admin"]))
     details = result["response"]["claimsAndScopeOverrideDetails"]
-    assert details["idTokenGeneration"]["claimsToAddOrOverride"]["scope"] == f"{REGULAR_SCOPE} {ADMIN_SCOPE}"
     assert details["accessTokenGeneration"]["scopesToAdd"] == [REGULAR_SCOPE, ADMIN_SCOPE]
 
 
@@ -306,10 +306,7 @@ def test_v2_keeps_what_the_response_already_had_and_appends_scopes():
     result = call(evt)
     assert result["response"] == {
         "claimsAndScopeOverrideDetails": {
-            "idTokenGeneration": {
-                "claimsToSuppress": ["email"],
-                "claimsToAddOrOverride": {"scope": f"{ADMIN_SCOPE} {REGULAR_SCOPE}"},
-            },
+            "idTokenGeneration": {"claimsToSuppress": ["email"]},
             "accessTokenGeneration": {
                 "claimsToAddOrOverride": {"tier": "gold"},
                 "scopesToAdd": ["orders/read", ADMIN_SCOPE, REGULAR_SCOPE],
@@ -338,13 +335,20 @@ def test_absent_response_is_created(response):
         (V1_EVENT, {"claimsOverrideDetails": "text"}),
         (V1_EVENT, {"claimsOverrideDetails": {"claimsToAddOrOverride": ["scope"]}}),
         (V2_EVENT, {"claimsAndScopeOverrideDetails": 5}),
-        (V2_EVENT, {"claimsAndScopeOverrideDetails": {"idTokenGeneration": "x"}}),
+        (V2_EVENT, {"claimsAndScopeOverrideDetails": {"accessTokenGeneration": "x"}}),
         (V2_EVENT, {"claimsAndScopeOverrideDetails": {"accessTokenGeneration": []}}),
         (V2_EVENT, {"claimsAndScopeOverrideDetails": {"accessTokenGeneration": {"scopesToAdd": "a b"}}}),
     ],
 )
 def test_response_it_cannot_write_into_is_left_whole(template, response):
     assert_unchanged(event(template, response=response))
+
+
+def test_v2_leaves_whatever_the_id_token_part_holds():
+    result = call(event(V2_EVENT, response={"claimsAndScopeOverrideDetails": {
+        "idTokenGeneration": "x"}}))
+    assert result["response"]["claimsAndScopeOverrideDetails"] == {
+        "idTokenGeneration": "x", "accessTokenGeneration": {"scopesToAdd": [ADMIN_SCOPE, REGULAR_SCOPE]}}
 
 
 # --- logging ---------------------------------------------------------------------------------------
@@ -561,7 +565,7 @@ def test_property_claim_is_group_dash_client_id_for_each_distinct_valid_group(ev
         assert v1_scope(result) == " ".join(expected)
     else:
         details = result["response"]["claimsAndScopeOverrideDetails"]
-        assert details["idTokenGeneration"]["claimsToAddOrOverride"]["scope"] == " ".join(expected)
+        assert "claimsToAddOrOverride" not in (details.get("idTokenGeneration") or {})
         assert details["accessTokenGeneration"]["scopesToAdd"] == expected
 
 

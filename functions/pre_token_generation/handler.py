@@ -1,5 +1,8 @@
 """Cognito Pre Token Generation trigger: the user's groups become scopes ``<group>-<appClientId>``.
 
+V1_0 events (``tokenUse: id``) put them in the ID token's ``scope`` claim; V2_0 and V3_0 events
+(``tokenUse: access``) add them to the access token's scopes and leave the ID token alone.
+
 Ships with ``scope_format.py`` (a copy of ``components/scope_format.py``) beside it. Stdlib only.
 
 A failing trigger stops every sign-in, so this never raises: an event it does not understand is
@@ -23,7 +26,7 @@ USER_TOKEN_SOURCES = frozenset(
     }
 )
 # Event "version" as Cognito sends it: "1" for the V1_0 trigger (ID token only); "2" (V2_0) and "3"
-# (V3_0) share one request/response shape that can also add access-token scopes.
+# (V3_0) share one request/response shape that can add access-token scopes.
 ID_TOKEN_ONLY_VERSIONS = frozenset({"1"})
 ACCESS_TOKEN_VERSIONS = frozenset({"2", "3"})
 
@@ -53,24 +56,23 @@ def _grant_scopes(event):
         return 0
     # Work on a copy and swap it in only when every level on the way was writable.
     response = copy.deepcopy(response)
-    claim = " ".join(scopes)
     if version in ID_TOKEN_ONLY_VERSIONS:
         claims = _child(response, "claimsOverrideDetails", "claimsToAddOrOverride")
         if claims is None:
             return 0
-        claims["scope"] = claim
+        claims["scope"] = " ".join(scopes)
     else:
-        details = _child(response, "claimsAndScopeOverrideDetails")
-        id_claims = _child(details, "idTokenGeneration", "claimsToAddOrOverride")
-        access = _child(details, "accessTokenGeneration")
-        if id_claims is None or access is None:
+        # Access tokens only: the JWT authorizer cannot tell an ID token from an access token,
+        # so a scope written into both would let either token through (see the README,
+        # "tokenUse"). The ID token keeps its cognito:groups claim.
+        access = _child(response, "claimsAndScopeOverrideDetails", "accessTokenGeneration")
+        if access is None:
             return 0
         already = access.get("scopesToAdd")
         if already is None:
             already = []
         if not isinstance(already, list):
             return 0
-        id_claims["scope"] = claim
         # scopesToAdd is the V2_0/V3_0 field that appends to the access token's "scope" claim.
         access["scopesToAdd"] = already + [s for s in scopes if s not in already]
     event["response"] = response
