@@ -22,7 +22,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TESTS = os.path.join(ROOT, "tests")
+OFFLINE = os.path.join(ROOT, "offline")
 FLOOR = ("pulumi", "pulumi_aws", "pulumi_random")
 
 
@@ -73,10 +73,10 @@ def services(spec: dict) -> dict:
 
 
 def _run_program(config: dict):
-    sys.path[:0] = [ROOT, TESTS]  # as `pulumi up` runs the program from the project folder
-    import pulumi_mocks
+    sys.path.insert(0, ROOT)  # as `pulumi up` runs the program from the project folder
+    from offline import recording
 
-    return pulumi_mocks.run_program(config)
+    return recording.run_program(config)
 
 
 def program(spec: dict) -> dict:
@@ -98,8 +98,8 @@ def _bucket(filename: str) -> str | None:
         package = filename.split("/site-packages/", 1)[1].split("/", 1)[0]
         return {"pulumi": "pulumi SDK", "pulumi_aws": "pulumi_aws", "pulumi_random": "pulumi_random",
                 "grpc": "grpc + protobuf", "google": "grpc + protobuf"}.get(package, "other packages")
-    if filename.startswith((TESTS + os.sep, os.path.join(ROOT, "benchmarks") + os.sep)):
-        return "harness (tests/pulumi_mocks.py, benchmarks/)"
+    if filename.startswith((OFFLINE + os.sep, os.path.join(ROOT, "benchmarks") + os.sep)):
+        return "harness (offline/recording.py, benchmarks/)"
     if filename.startswith(ROOT + os.sep):
         return "ours (__main__.py, components/)"
     return None
@@ -187,9 +187,9 @@ def trigger_invoke(spec: dict) -> dict:
     from contextlib import redirect_stdout
 
     sys.path.insert(0, spec["package"])
-    sys.path.append(TESTS)
+    sys.path.append(ROOT)
     handler = importlib.import_module("handler").handler
-    events = importlib.import_module("trigger_events")
+    events = importlib.import_module("offline.trigger_events")
     results = []
     with open(os.devnull, "w") as devnull:
         for version, template in (("V1", events.V1_EVENT), ("V2", events.V2_EVENT)):

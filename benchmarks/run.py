@@ -7,7 +7,7 @@ costs per sign-in. Run from the repository root:
 
 Every program measurement runs in a fresh interpreter (``benchmarks/measure.py``), so imports are
 paid as ``pulumi up`` pays them, under the same mocked provider the tests use
-(``tests/pulumi_mocks.py``). Caches are warm: one discarded warm-up run first. Measurements are
+(``offline/recording.py``). Caches are warm: one discarded warm-up run first. Measurements are
 interleaved round-robin and reported as medians, so load from other processes spreads evenly;
 compare ratios, not absolute times, across machines. The report (markdown) goes to stdout,
 progress to stderr.
@@ -35,8 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.fitting import LineFit, exact_least_squares, line_fit, median
-
-from stack_configs import blog_config, config_shape, generated_config
+from offline.stacks import blog_config, config_shape, generated_config
 
 ROOT = Path(__file__).resolve().parents[1]
 MEASURE = ROOT / "benchmarks" / "measure.py"

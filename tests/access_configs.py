@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from access.stackfile import FUNCTIONS_DIR
 from components.settings import Settings, available_functions, parse_settings
-
-from stack_configs import NS
+from offline.stacks import NS
 
 
 def settings_of(config: dict) -> Settings:

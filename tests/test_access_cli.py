@@ -13,8 +13,7 @@ import yaml
 from access.__main__ import main
 from access.stackfile import FUNCTIONS_DIR, read_stack_config
 from components.settings import ConfigError, available_functions, parse_settings
-
-from stack_configs import NS, ROOT, blog_config
+from offline.stacks import NS, ROOT, blog_config
 
 
 def write(path, config):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import copy
 
-from access_configs import settings_of
-
 from access.diff import callers_admitted, diff_plans, routes_callable
 from access.matrix import build_matrix
+from offline.stacks import NS, blog_config
 
-from stack_configs import NS, blog_config
+from access_configs import settings_of
 
 
 def matrix(config):

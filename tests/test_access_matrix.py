@@ -6,7 +6,6 @@ import json
 
 import jwt
 import pytest
-from access_configs import settings_of, small_config
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from access.matrix import (
@@ -25,8 +24,9 @@ from access.token_size import (
 )
 from components.rules import MAX_REQUEST_LINE_AND_HEADERS_BYTES
 from components.scope_format import scope_name
+from offline.stacks import NS, ROOT, scaled_config
 
-from stack_configs import NS, ROOT, scaled_config
+from access_configs import settings_of, small_config
 
 
 def statuses(matrix) -> dict[tuple[str, str], int]:

@@ -6,13 +6,13 @@ import copy
 import json
 
 import pytest
-from access_configs import settings_of
 
 from access import render
 from access.diff import diff_plans
 from access.matrix import ANONYMOUS, build_matrix
+from offline.stacks import NS, blog_config, scaled_config
 
-from stack_configs import NS, blog_config, scaled_config
+from access_configs import settings_of
 
 
 @pytest.fixture

@@ -18,9 +18,8 @@ from access.stackfile import (
     stack_file,
 )
 from components.settings import ConfigError, Settings, available_functions
-
-from pulumi_mocks import run_program
-from stack_configs import NS, ROOT, blog_config, scaled_config
+from offline.recording import run_program
+from offline.stacks import NS, ROOT, blog_config, scaled_config
 
 
 def write(tmp_path, config, name="Pulumi.test.yaml"):

@@ -13,12 +13,12 @@ import stat
 
 import pytest
 import yaml
-from access_standins import free_port, gateway_for, moto_server, seed_stack
 
 from access.__main__ import main
 from access.stackfile import load_settings, read_stack_config
+from offline.stacks import NS, ROOT, scaled_config
 
-from stack_configs import NS, ROOT, scaled_config
+from access_standins import free_port, gateway_for, moto_server, seed_stack
 
 FAST = ["--backoff", "0", "--timeout", "5"]
 

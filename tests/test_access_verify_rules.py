@@ -7,7 +7,6 @@ import base64
 
 import botocore
 import pytest
-from access_configs import settings_of, small_config
 
 from access.matrix import ANONYMOUS, build_matrix
 from access.outputs import OutputsError, parse_outputs, pulumi_command
@@ -23,6 +22,8 @@ from access.verify import (
     tamper,
     url_for,
 )
+
+from access_configs import settings_of, small_config
 
 CLIENT = "71ghuul37mresr7h373b704tua"
 

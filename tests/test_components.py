@@ -19,8 +19,7 @@ from components import (
     UserSpec,
 )
 from components.python_function import package_files
-
-from pulumi_mocks import ROOT, RecordingMocks, run_pulumi
+from offline.recording import ROOT, RecordingMocks, run_pulumi
 
 HANDLER_DIR = str(ROOT / "functions" / "admin_user")
 AUTH0 = "https://example.eu.auth0.com/"

@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.scope_format import scope_name
+from offline.trigger_events import CLIENT_ID, V1_EVENT, V2_EVENT
 
 from functions_loader import COMPONENTS, FUNCTIONS, load_handler
-from trigger_events import CLIENT_ID, V1_EVENT, V2_EVENT
 
 trigger = load_handler("pre_token_generation")
 

@@ -12,10 +12,11 @@ import runpy
 import pulumi
 import pytest
 
+from offline.recording import PROGRAM, Run, flatten_config, run_program, run_pulumi, secret_value
+from offline.stacks import NS, blog_config, generated_config, scaled_config
+from offline.trigger_events import V1_EVENT, V2_EVENT
+
 from functions_loader import load_handler
-from pulumi_mocks import PROGRAM, Run, flatten_config, run_program, run_pulumi, secret_value
-from stack_configs import NS, blog_config, generated_config, scaled_config
-from trigger_events import V1_EVENT, V2_EVENT
 
 FUNCTION = "aws:lambda/function:Function"
 ROUTE = "aws:apigatewayv2/route:Route"

@@ -26,8 +26,8 @@ from collections import Counter
 
 import pytest
 
-from pulumi_mocks import Run, run_program
-from stack_configs import blog_config, config_shape, generated_config
+from offline.recording import Run, run_program
+from offline.stacks import blog_config, config_shape, generated_config
 
 ROUTE = "aws:apigatewayv2/route:Route"
 INTEGRATION = "aws:apigatewayv2/integration:Integration"

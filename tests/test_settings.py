@@ -10,9 +10,8 @@ import pytest
 
 from components.settings import ConfigError, RouteSettings, Settings, decode_config_value, parse_settings
 from components.specs import GroupSpec, UserSpec
-
-from pulumi_mocks import RecordingMocks, run_program
-from stack_configs import NS, blog_config
+from offline.recording import RecordingMocks, run_program
+from offline.stacks import NS, blog_config
 
 FUNCTIONS = {"admin_user", "regular_user", "pre_token_generation"}
 

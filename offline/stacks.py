@@ -10,8 +10,10 @@ from pathlib import Path
 
 import yaml
 
+from components.settings import NAMESPACE
+
 ROOT = Path(__file__).resolve().parent.parent
-NS = "jwt-scoped-api"
+NS = NAMESPACE
 
 
 def stack_file_config(stack: str = "dev") -> dict:
