@@ -18,30 +18,32 @@ from components import (
     ScopedIdentityPool,
     ScopedIdentityPoolArgs,
 )
+from components.modes import RouteAccess
 from components.route_keys import describe_routes
 from components.settings import (
     NAMESPACE,
     ConfigError,
     available_functions,
     decode_config_value,
-    parse_settings,
+    parse_stack_config,
 )
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
 
 
-def project_config() -> dict:
-    """Every ``jwt-scoped-api:*`` value of the stack, decoded, keyed without the namespace.
-    Read from the whole config map so that a misspelt key is reported, not ignored."""
+def stack_config() -> dict:
+    """Every key of the stack's config, read from the whole config map so that a misspelt key
+    or namespace is reported, not ignored. This project's values are decoded; other namespaces'
+    values are not ours to read (only their keys are judged)."""
     names = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
-    prefix = f"{NAMESPACE}:"
-    keys = sorted(n[len(prefix):] for n in names if n.startswith(prefix))
     config = pulumi.Config(NAMESPACE)
-    return {key: decode_config_value(config.get(key)) for key in keys}
+    prefix = f"{NAMESPACE}:"
+    return {name: decode_config_value(config.get(name[len(prefix):]))
+            if name.startswith(prefix) else None for name in sorted(names)}
 
 
 try:
-    settings = parse_settings(project_config(), functions=available_functions(FUNCTIONS_DIR))
+    settings = parse_stack_config(stack_config(), functions=available_functions(FUNCTIONS_DIR))
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 
@@ -69,8 +71,8 @@ api = ScopedHttpApi("api", ScopedHttpApiArgs(
     # JWT authorizer checks against the audiences when `aud` is absent.
     audiences=[identity.client_id],
     functions={name: fn.function for name, fn in functions.items()},
-    routes=[ApiRoute(r.route, r.function, [identity.scope_for(g) for g in r.groups])
-            for r in settings.routes],
+    routes=[ApiRoute(r.route, r.function, [identity.scope_for(g) for g in r.groups],
+                     public=r.access is RouteAccess.PUBLIC) for r in settings.routes],
     stage_name=settings.stage_name,
     throttling_burst_limit=settings.throttling_burst_limit,
     throttling_rate_limit=settings.throttling_rate_limit,
@@ -84,6 +86,6 @@ pulumi.export("user_pool_id", identity.user_pool_id)
 pulumi.export("app_client_id", identity.client_id)
 pulumi.export("issuer_url", identity.issuer_url)
 pulumi.export("hosted_ui_url", identity.hosted_ui_url)
-pulumi.export("token_use", settings.token_use)
+pulumi.export("token_use", settings.token_use.value)
 pulumi.export("scopes", {g.name: identity.scope_for(g.name) for g in settings.groups})
 pulumi.export("test_user_passwords", identity.user_passwords)

@@ -10,21 +10,24 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from . import rules
+from . import builtin_functions, rules
 from .cognito_urls import OAUTH_SCOPES, default_domain_base, hosted_ui_url, issuer_url
+from .modes import TokenUse
 from .python_function import PythonFunction, PythonFunctionArgs
 from .scope_format import scope_name
 from .specs import GroupSpec, UserSpec, membership_problems
 
-_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TRIGGER_DIR = str(_ROOT / "functions" / "pre_token_generation")
+DEFAULT_TRIGGER_DIR = builtin_functions.source_dir(builtin_functions.TRIGGER)
 SCOPE_FORMAT_FILE = str(Path(__file__).resolve().parent / "scope_format.py")
 
 # Pre Token Generation event versions (Cognito developer guide, "Pre token generation Lambda
 # trigger"): V1_0 customises the ID token on every feature plan; V2_0 also customises the access
 # token and needs the Essentials or Plus plan.
-TRIGGER_VERSIONS = {"id": "V1_0", "access": "V2_0"}  # keys: rules.TOKEN_USES
-TIER_FOR_ACCESS_TOKENS = "ESSENTIALS"
+TRIGGER_VERSIONS = {TokenUse.ID: "V1_0", TokenUse.ACCESS: "V2_0"}
+# The feature plan each needs, set explicitly: AWS gives a new pool Essentials by default
+# (Cognito developer guide, "User pool feature plans"); Lite costs least and runs V1_0 triggers.
+# Both switch in place (UpdateUserPool takes UserPoolTier and LambdaConfig), users untouched.
+FEATURE_PLANS = {TokenUse.ID: "LITE", TokenUse.ACCESS: "ESSENTIALS"}
 EXPLICIT_AUTH_FLOWS = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
 # Special characters for generated passwords: all in Cognito's allowed set, none that a shell,
 # a URL or the CLI shorthand `USERNAME=x,PASSWORD=y` would mangle.
@@ -37,9 +40,9 @@ class ScopedIdentityPoolArgs:
     """Cognito groups; membership of one grants the scope ``<group>-<appClientId>``."""
     users: Sequence[UserSpec] = ()
     """Test users, each with a generated permanent password and its group memberships."""
-    token_use: str = "id"
-    """Which token carries the scopes: ``id`` (trigger V1_0, any plan) or ``access``
-    (trigger V2_0, pool on the Essentials plan)."""
+    token_use: TokenUse = TokenUse.ID
+    """Which token carries the scopes: ``id`` (trigger V1_0, pool on the Lite plan) or
+    ``access`` (trigger V2_0, pool on the Essentials plan)."""
     callback_urls: Sequence[str] = ("http://localhost:3000/callback",)
     """OAuth redirect URLs of the app client (https, or http for localhost)."""
     domain_prefix: str | None = None
@@ -105,7 +108,7 @@ class ScopedIdentityPool(pulumi.ComponentResource):
         self.user_pool = aws.cognito.UserPool(
             f"{name}-user-pool",
             deletion_protection="ACTIVE" if args.protect else "INACTIVE",
-            user_pool_tier=TIER_FOR_ACCESS_TOKENS if args.token_use == "access" else None,
+            user_pool_tier=FEATURE_PLANS[TokenUse(args.token_use)],
             username_configuration={"case_sensitive": False},
             admin_create_user_config={"allow_admin_create_user_only": True},
             account_recovery_setting={"recovery_mechanisms": [{"name": "admin_only",
@@ -115,7 +118,7 @@ class ScopedIdentityPool(pulumi.ComponentResource):
                              "require_symbols": True, "temporary_password_validity_days": 7},
             lambda_config={"pre_token_generation_config": {
                 "lambda_arn": self.trigger.arn,
-                "lambda_version": TRIGGER_VERSIONS[args.token_use]}},
+                "lambda_version": TRIGGER_VERSIONS[TokenUse(args.token_use)]}},
             tags=args.tags or None,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
 

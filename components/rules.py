@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from .modes import TokenUse, choice_problem
+
 # API Gateway quotas for HTTP APIs ("Amazon API Gateway quotas", HTTP API section).
 MAX_SCOPES_PER_ROUTE = 10  # hard: authorization scopes per route
 MAX_AUDIENCES = 50  # hard: audiences per JWT authorizer
@@ -36,8 +38,6 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 # refresh 60 minutes to 10 years; we take refresh in whole days).
 TOKEN_MINUTES_RANGE = (5, 1440)
 REFRESH_DAYS_RANGE = (1, 3650)
-
-TOKEN_USES = ("id", "access")
 
 # Stage default-route throttling bounds we accept: API Gateway's default account quota is
 # 10,000 requests per second with a burst of 5,000 ("Amazon API Gateway quotas").
@@ -88,12 +88,19 @@ def callback_url_problem(value: object) -> str | None:
 
 
 def cors_origin_problem(value: object) -> str | None:
+    """An origin as browsers send it in ``Origin`` (``scheme://host[:port]``), or ``*``; API
+    Gateway compares it with the request's ``Origin`` header as is."""
     if value == "*":
         return None
     if not isinstance(value, str):
         return f"CORS origin must be a string, got {value!r}"
     parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/"):
+    if parts.scheme in ("https", "http") and parts.hostname and parts.path == "/" \
+            and not (parts.query or parts.fragment):
+        return (f"CORS origin {value!r} ends with '/', which a browser's Origin header never "
+                f"does, so it would never match: use {value.rstrip('/')!r}")
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path \
+            or parts.query or parts.fragment or parts.username or parts.password:
         return f"CORS origin {value!r} is not '*' or scheme://host[:port]"
     return None
 
@@ -106,9 +113,7 @@ def log_retention_problem(value: object) -> str | None:
 
 
 def token_use_problem(value: object) -> str | None:
-    if value not in TOKEN_USES:
-        return f"unknown token use {value!r}; expected one of {', '.join(TOKEN_USES)}"
-    return None
+    return choice_problem(TokenUse, "token use", value)
 
 
 def range_problem(what: str, value: object, low: float, high: float) -> str | None:

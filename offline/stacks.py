@@ -25,8 +25,9 @@ def blog_config() -> dict:
 
 
 def scaled_config() -> dict:
-    """Another region, three groups, four routes (one admitting two groups, one with a path
-    parameter, one with ANY), access-token scopes, the default stage, a protected pool."""
+    """Another region, three groups, six routes (one admitting two groups, one with a path
+    parameter, one with ANY that needs a CORS preflight route, a public one and one for any
+    signed-in user), access-token scopes, CORS, the default stage, a protected pool."""
     return {
         "aws:region": "eu-west-2",
         f"{NS}:tokenUse": "access",
@@ -45,6 +46,8 @@ def scaled_config() -> dict:
             {"route": "POST /documents/{id}", "function": "regular_user",
              "groups": ["editor", "admin"]},
             {"route": "ANY /admin/{proxy+}", "function": "admin_user", "groups": ["admin"]},
+            {"route": "GET /health", "function": "regular_user", "access": "public"},
+            {"route": "GET /me", "function": "regular_user", "access": "signed-in"},
         ],
         f"{NS}:corsOrigins": ["https://app.example.com"],
         f"{NS}:logRetentionDays": 90,

@@ -68,7 +68,10 @@ def test_http_api_children_are_named_after_and_parented_to_the_component():
      "duplicate route 'GET /a'"),
     ({"routes": [ApiRoute("GET /a", "orders", [f"s{i}" for i in range(11)])]},
      "route 'GET /a': 11 scopes"),
-    ({"routes": [ApiRoute("GET /a", "orders", [])]}, "route 'GET /a': 0 scopes"),
+    ({"routes": [ApiRoute("GET /a", "orders", ["s"], public=True)]},
+     "route 'GET /a': a public route takes no scopes"),
+    ({"routes": [ApiRoute("OPTIONS /a", "orders")], "cors_origins": ["https://app.example.com"]},
+     "OPTIONS /a demands a token, so every CORS preflight to its path would get 401"),
     ({"routes": [ApiRoute("GET /a", "nope", ["s"])]}, "unknown function 'nope'"),
     ({"routes": [ApiRoute("get /a", "orders", ["s"])]}, "method 'get'"),
     ({"audiences": [f"a{i}" for i in range(51)]}, "audiences: 51"),
@@ -164,3 +167,55 @@ def test_function_package_holds_the_folders_python_files_only(tmp_path: Path):
         package_files(str(tmp_path), {"helpers.py": str(extra)})
     with pytest.raises(ValueError, match="has no handler.py"):
         package_files(str(tmp_path / "__pycache__"), {})
+
+
+def test_routes_are_public_signed_in_or_scoped():
+    run = run_pulumi(lambda: auth0_api(routes=[
+        ApiRoute("GET /health", "orders", public=True),
+        ApiRoute("GET /me", "orders"),
+        ApiRoute("GET /orders/{id}", "orders", ["orders:read"])]) and None)
+    authorizer = run.one("aws:apigatewayv2/authorizer:Authorizer")
+    routes = {r.inputs["routeKey"]: r.inputs for r in run.of_type("aws:apigatewayv2/route:Route")}
+    assert routes["GET /health"]["authorizationType"] == "NONE"
+    assert "authorizerId" not in routes["GET /health"]
+    assert "authorizationScopes" not in routes["GET /health"]
+    assert (routes["GET /me"]["authorizationType"], routes["GET /me"]["authorizerId"]) == (
+        "JWT", authorizer.id)
+    assert "authorizationScopes" not in routes["GET /me"]  # any valid token
+    assert routes["GET /orders/{id}"]["authorizationScopes"] == ["orders:read"]
+
+
+def test_cors_adds_public_options_routes_where_a_protected_route_would_catch_preflights():
+    run = run_pulumi(lambda: auth0_api(
+        cors_origins=["https://app.example.com"],
+        routes=[ApiRoute("GET /orders/{id}", "orders", ["orders:read"]),
+                ApiRoute("ANY /admin/{proxy+}", "orders", ["admin"]),
+                ApiRoute("ANY /open", "orders", public=True),
+                ApiRoute("$default", "orders")]) and None)
+    routes = {r.inputs["routeKey"]: r.inputs for r in run.of_type("aws:apigatewayv2/route:Route")}
+    preflights = {k for k, r in routes.items() if k.startswith("OPTIONS ")}
+    assert preflights == {"OPTIONS /admin/{proxy+}", "OPTIONS /{proxy+}", "OPTIONS /"}
+    (function,) = [f for f in run.of_type("aws:lambda/function:Function")
+                   if f.name == "orders-cors-preflight"]
+    assert sorted(function.inputs["code"].assets) == ["handler.py"]
+    integrations = {i.id: i for i in run.of_type("aws:apigatewayv2/integration:Integration")}
+    for key in preflights:
+        assert routes[key]["authorizationType"] == "NONE"
+        target = integrations[routes[key]["target"].removeprefix("integrations/")]
+        assert target.inputs["integrationUri"] == function.outputs["invokeArn"]
+    permissions = [p.inputs for p in run.of_type("aws:lambda/permission:Permission")]
+    assert {"function": function.outputs["name"], "principal": "apigateway.amazonaws.com"}.items() \
+        <= next(p for p in permissions if p["function"] == function.outputs["name"]).items()
+
+
+def test_without_a_route_that_catches_preflights_api_gateway_answers_them_itself():
+    run = run_pulumi(lambda: auth0_api(cors_origins=["https://app.example.com"], routes=[
+        ApiRoute("GET /orders/{id}", "orders", ["orders:read"])]) and None)
+    assert [r.inputs["routeKey"] for r in run.of_type("aws:apigatewayv2/route:Route")] == [
+        "GET /orders/{id}"]
+    assert not [f for f in run.of_type("aws:lambda/function:Function") if "preflight" in f.name]
+
+
+def test_access_logs_go_to_a_vended_logs_group():
+    run = run_pulumi(lambda: auth0_api(name="shop") and None)
+    assert run.named("shop-access-logs").inputs["namePrefix"] == "/aws/vendedlogs/apigateway/shop-"

@@ -6,9 +6,12 @@ import itertools
 import json
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from components.cognito_urls import default_domain_base, hosted_ui_url, issuer_url, region_of_pool
-from components.http_api import cors_methods, route_resource_name, route_url
+from components.cors import cors_methods, preflight_problems, preflight_route_keys
+from components.http_api import route_resource_name, route_url
 from components.python_function import assume_role_policy, log_writer_policy
 from components.route_keys import (
     RouteMatch,
@@ -191,3 +194,34 @@ def test_function_descriptions_fit_lambdas_limit():
     assert text.startswith("Serves GET /resource-000/{id}, ")
     shown = text.count("GET /")
     assert text.endswith(f" and {150 - shown} more routes")
+
+
+route_sets = st.lists(st.tuples(
+    st.sampled_from(["GET", "POST", "ANY", "OPTIONS"]),
+    st.lists(st.sampled_from(["a", "b", "{id}"]), max_size=2),
+    st.booleans(), st.booleans(), st.booleans()), min_size=1, max_size=6)
+
+
+def _route_keys(drawn) -> dict[str, bool]:
+    """key -> demands a token, from (method, segments, greedy, default, protected) tuples."""
+    keys = {}
+    for method, segments, greedy, default, protected in drawn:
+        if default:
+            keys.setdefault("$default", protected)
+            continue
+        path = "/" + "/".join(segments + (["{proxy+}"] if greedy else []))
+        key = f"{method} {path}"
+        if route_key_problem(key) is None:
+            keys.setdefault(key, protected)
+    return keys
+
+
+@settings(max_examples=300, deadline=None)
+@given(route_sets, st.lists(st.sampled_from(["a", "b", "c", "1"]), max_size=3))
+def test_property_no_preflight_reaches_a_route_that_demands_a_token(drawn, request_segments):
+    protected = _route_keys(drawn)
+    assume(protected and not preflight_problems(protected))
+    added = preflight_route_keys(protected)
+    every = {**protected, **dict.fromkeys(added, False)}
+    answering = answering_route("OPTIONS", "/" + "/".join(request_segments), list(every))
+    assert answering is None or every[answering] is False

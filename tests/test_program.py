@@ -53,17 +53,40 @@ def function_of_route(run: Run, route) -> object:
                 if f.outputs["invokeArn"] == integration.inputs["integrationUri"])
 
 
-def test_each_route_demands_the_scopes_of_its_groups(case):
+def configured_routes(run: Run, config: dict) -> dict:
+    """Route key -> recorded route, for the routes the config asks for."""
+    wanted = {r["route"] for r in config[f"{NS}:routes"]}
+    return {r.inputs["routeKey"]: r for r in run.of_type(ROUTE) if r.inputs["routeKey"] in wanted}
+
+
+def test_each_route_admits_whom_its_access_says(case):
     config, run = case
     cid = client_id(run)
-    routes = {r.inputs["routeKey"]: r for r in run.of_type(ROUTE)}
+    authorizer = run.one("aws:apigatewayv2/authorizer:Authorizer")
+    routes = configured_routes(run, config)
     assert set(routes) == {r["route"] for r in config[f"{NS}:routes"]}
     for spec in config[f"{NS}:routes"]:
-        assert routes[spec["route"]].inputs["authorizationScopes"] == [
-            f"{group}-{cid}" for group in spec["groups"]]
+        route = routes[spec["route"]].inputs
+        access = spec.get("access", "groups")
+        if access == "public":
+            assert route["authorizationType"] == "NONE" and "authorizerId" not in route
+        else:
+            assert (route["authorizationType"], route["authorizerId"]) == ("JWT", authorizer.id)
+        if access == "groups":
+            assert route["authorizationScopes"] == [f"{group}-{cid}" for group in spec["groups"]]
+        else:
+            assert "authorizationScopes" not in route
 
 
-def test_one_jwt_authorizer_checks_this_pool_and_client_for_every_route(case):
+def test_cors_preflights_of_protected_any_routes_get_public_options_routes(blog, scaled):
+    assert not [r for r in blog.of_type(ROUTE) if r.inputs["routeKey"].startswith("OPTIONS")]
+    extra = {r.inputs["routeKey"]: r.inputs for r in scaled.of_type(ROUTE)
+             if r.inputs["routeKey"] not in configured_routes(scaled, scaled_config())}
+    assert list(extra) == ["OPTIONS /admin/{proxy+}"]  # for ANY /admin/{proxy+}, admin only
+    assert extra["OPTIONS /admin/{proxy+}"]["authorizationType"] == "NONE"
+
+
+def test_one_jwt_authorizer_checks_this_pool_and_client(case):
     _, run = case
     authorizer = run.one("aws:apigatewayv2/authorizer:Authorizer")
     pool = run.one(POOL)
@@ -71,9 +94,6 @@ def test_one_jwt_authorizer_checks_this_pool_and_client_for_every_route(case):
     assert authorizer.inputs["identitySources"] == ["$request.header.Authorization"]
     assert authorizer.inputs["jwtConfiguration"] == {
         "issuer": f"https://{pool.outputs['endpoint']}", "audiences": [client_id(run)]}
-    for route in run.of_type(ROUTE):
-        assert route.inputs["authorizationType"] == "JWT"
-        assert route.inputs["authorizerId"] == authorizer.id
 
 
 def test_issuer_is_derived_from_the_pool_in_the_stack_region(case):
@@ -97,14 +117,16 @@ def test_each_route_reaches_the_function_it_names_through_a_lambda_proxy(case):
 def test_one_function_integration_and_permission_per_distinct_function(case):
     config, run = case
     distinct = {r["function"] for r in config[f"{NS}:routes"]}
-    route_functions = [f for f in run.of_type(FUNCTION) if f.name != "identity-pre-token"]
+    route_functions = [f for f in run.of_type(FUNCTION)
+                       if f.name not in ("identity-pre-token", "api-cors-preflight")]
     assert sorted(f.name for f in route_functions) == sorted(
         d.replace("_", "-") for d in distinct)
-    assert len(run.of_type(INTEGRATION)) == len(distinct)
+    preflight = len(run.of_type(FUNCTION)) - len(route_functions) - 1
+    assert len(run.of_type(INTEGRATION)) == len(distinct) + preflight
     api_permissions = [p for p in run.of_type(PERMISSION)
                        if p.inputs["principal"] == "apigateway.amazonaws.com"]
     assert sorted(p.inputs["function"] for p in api_permissions) == sorted(
-        f.outputs["name"] for f in route_functions)
+        f.outputs["name"] for f in run.of_type(FUNCTION) if f.name != "identity-pre-token")
 
 
 def test_api_gateway_may_invoke_route_functions_from_this_api_only(case):
@@ -126,7 +148,7 @@ def test_cognito_may_invoke_the_trigger_from_this_pool_only(case):
     assert cognito[0].inputs["sourceArn"] == run.one(POOL).outputs["arn"]
 
 
-@pytest.mark.parametrize("which, version, tier", [("blog", "V1_0", None),
+@pytest.mark.parametrize("which, version, tier", [("blog", "V1_0", "LITE"),
                                                   ("scaled", "V2_0", "ESSENTIALS")])
 def test_trigger_version_and_plan_follow_token_use(which, version, tier, blog, scaled):
     run = {"blog": blog, "scaled": scaled}[which]
@@ -134,7 +156,25 @@ def test_trigger_version_and_plan_follow_token_use(which, version, tier, blog, s
     pool = run.one(POOL)
     assert pool.inputs["lambdaConfig"] == {"preTokenGenerationConfig": {
         "lambdaArn": trigger.outputs["arn"], "lambdaVersion": version}}
-    assert pool.inputs.get("userPoolTier") == tier
+    assert pool.inputs["userPoolTier"] == tier
+
+
+def test_switching_token_use_updates_the_pool_in_place(blog):
+    """Replacing a pool deletes its users. Every pool input that switching tokenUse changes is a
+    parameter of UpdateUserPool, the call that updates a pool in place (botocore's model of the
+    Cognito API), and none is one Cognito fixes at creation."""
+    import botocore.session
+
+    switched = blog_config()
+    switched[f"{NS}:tokenUse"] = "access"
+    before, after = blog.one(POOL), run_program(switched).one(POOL)
+    changed = {k for k in before.inputs.keys() | after.inputs.keys()
+               if before.inputs.get(k) != after.inputs.get(k)}
+    assert changed == {"userPoolTier", "lambdaConfig"}
+    update = botocore.session.get_session().get_service_model("cognito-idp").operation_model(
+        "UpdateUserPool").input_shape.members
+    assert {key[0].upper() + key[1:] for key in changed} <= set(update)
+    assert before.name == after.name  # same resource: an update, not a new pool
 
 
 def test_trigger_ships_the_one_scope_format_beside_its_handler(blog):
@@ -341,7 +381,7 @@ def test_the_trigger_grants_exactly_the_scopes_the_deployed_routes_demand(case):
     handler = load_handler("pre_token_generation").handler
     token_use = config.get(f"{NS}:tokenUse", "id")
     routes = {r.inputs["routeKey"]: set(r.inputs["authorizationScopes"])
-              for r in run.of_type(ROUTE)}
+              for r in run.of_type(ROUTE) if "authorizationScopes" in r.inputs}
     for user in config[f"{NS}:users"]:
         event = copy.deepcopy(V1_EVENT if token_use == "id" else V2_EVENT)
         event["callerContext"]["clientId"] = client_id(run)
@@ -355,8 +395,9 @@ def test_the_trigger_grants_exactly_the_scopes_the_deployed_routes_demand(case):
             details = response.get("claimsAndScopeOverrideDetails") or {}
             granted = set(details.get("accessTokenGeneration", {}).get("scopesToAdd", []))
         for spec in config[f"{NS}:routes"]:
-            admitted = bool(set(user.get("groups", [])) & set(spec["groups"]))
-            assert bool(granted & routes[spec["route"]]) is admitted, (user, spec["route"])
+            if "groups" in spec:
+                admitted = bool(set(user.get("groups", [])) & set(spec["groups"]))
+                assert bool(granted & routes[spec["route"]]) is admitted, (user, spec["route"])
 
 
 def test_function_descriptions_stay_within_lambdas_limit_with_many_routes():

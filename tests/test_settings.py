@@ -8,7 +8,15 @@ import copy
 import pulumi
 import pytest
 
-from components.settings import ConfigError, RouteSettings, Settings, decode_config_value, parse_settings
+from components.modes import RouteAccess
+from components.settings import (
+    ConfigError,
+    RouteSettings,
+    Settings,
+    decode_config_value,
+    parse_settings,
+    parse_stack_config,
+)
 from components.specs import GroupSpec, UserSpec
 from offline.recording import RecordingMocks, run_program
 from offline.stacks import NS, blog_config
@@ -102,6 +110,14 @@ def test_values_as_pulumi_hands_them_over_are_decoded():
     (lambda c: c.update(protectUserPool="yes"), "protectUserPool", "'yes'"),
     (lambda c: c.update(corsOrigins=["https://a.example/path"]), "corsOrigins[0]",
      "'https://a.example/path'"),
+    (lambda c: c.update(corsOrigins=["https://app.example.com/"]), "corsOrigins[0]",
+     "use 'https://app.example.com'"),
+    (lambda c: c["routes"][0].update(access="private"), "routes[0].access", "'private'"),
+    (lambda c: c["routes"][0].update(access="public"), "routes[0].groups", "'public' admits everyone"),
+    (lambda c: c["routes"][0].update(access="signed-in"), "routes[0].groups",
+     "admits every signed-in user"),
+    (lambda c: (c["routes"][0].update(access="groups"), c["routes"][0].pop("groups")),
+     "routes[0]", "missing 'groups'"),
     (lambda c: c.update(route=[]), "route", "'routes'"),
     (lambda c: c["routes"][0].update(group=["admin"]), "routes[0].group", "'groups'"),
     (lambda c: c["routes"][0].update(groups=[]), "routes[0].groups", "at least one group"),
@@ -155,10 +171,54 @@ def test_a_misspelt_key_gets_a_suggestion():
     assert "did you mean 'stageName'?" in one_problem(raw)
 
 
-def test_missing_required_keys_are_named():
-    found = problems({})
-    assert f"{NS}:groups: required" in found
-    assert f"{NS}:routes: required" in found
+def test_missing_required_keys_are_named_once_each():
+    assert problems({}) == [f"{NS}:groups: required", f"{NS}:routes: required"]
+
+
+@pytest.mark.parametrize("key", ["groups", "routes"])
+def test_a_missing_required_key_is_one_problem_not_a_cascade(key):
+    raw = blog_raw()
+    del raw[key]
+    assert problems(raw) == [f"{NS}:{key}: required"]
+
+
+def test_a_group_with_one_bad_field_is_still_a_group_the_routes_may_name():
+    raw = blog_raw()
+    raw["groups"][0]["precedence"] = "ok"
+    assert one_problem(raw) == f"{NS}:groups[0].precedence: expected a whole number, got 'ok'"
+
+
+def test_a_list_written_as_one_string_is_refused_with_the_yaml_list_form():
+    raw = blog_raw() | {"callbackUrls": "https://a.example.com/cb, https://b.example.com/cb"}
+    assert one_problem(raw) == (
+        f"{NS}:callbackUrls: expected a list, got the single string "
+        "'https://a.example.com/cb, https://b.example.com/cb'; write a YAML list, one item per "
+        f"line:\n      {NS}:callbackUrls:\n        - https://a.example.com/cb\n"
+        "        - https://b.example.com/cb")
+    raw["callbackUrls"] = "https://a.example.com/cb"  # one item: `pulumi config set` writes this
+    assert parse_settings(raw, functions=FUNCTIONS).callback_urls == ("https://a.example.com/cb",)
+
+
+def test_route_access_modes():
+    raw = blog_raw()
+    raw["routes"] += [{"route": "GET /health", "function": "admin_user", "access": "public"},
+                      {"route": "GET /me", "function": "regular_user", "access": "signed-in"},
+                      {"route": "GET /x", "function": "regular_user", "access": "groups",
+                       "groups": ["admin"]}]
+    routes = parse_settings(raw, functions=FUNCTIONS).routes
+    assert [(r.access, r.groups) for r in routes] == [
+        (RouteAccess.GROUPS, ("admin",)), (RouteAccess.GROUPS, ("regular",)),
+        (RouteAccess.PUBLIC, ()), (RouteAccess.SIGNED_IN, ()), (RouteAccess.GROUPS, ("admin",))]
+
+
+def test_a_namespace_one_typo_away_is_refused_naming_the_key_it_meant():
+    config = {f"{NS}:{k}": v for k, v in blog_raw().items()}
+    config |= {"jwt-scoped-apii:stageName": "Prod", "aws:region": "us-east-1"}
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(config, functions=FUNCTIONS)
+    assert caught.value.problems == [
+        "jwt-scoped-apii:stageName: namespace 'jwt-scoped-apii' is not this project's; did you "
+        f"mean '{NS}:stageName'?"]
 
 
 def test_the_program_refuses_bad_config_before_registering_anything():
