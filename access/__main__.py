@@ -73,11 +73,18 @@ def parser() -> argparse.ArgumentParser:
                         help="seconds before the first retry, doubling each time (default 1)")
     verify.add_argument("--timeout", type=_positive, default=10.0,
                         help="seconds to wait for each answer (default 10)")
+    verify.add_argument("--format", choices=("table", "json"), default="table",
+                        help="table (rows as they arrive) or json (one document at the end)")
     return top
 
 
 def _config_path(args: argparse.Namespace) -> Path:
-    return args.config if args.config is not None else stack_file(args.stack)
+    if args.config is not None:
+        return args.config
+    try:
+        return stack_file(args.stack)
+    except StackFileError as error:
+        raise CommandError(str(error)) from None
 
 
 def _shown(path: Path) -> str:
@@ -128,7 +135,7 @@ def verify(args: argparse.Namespace) -> int:
     try:
         raw = (outputs.read_outputs_file(args.outputs) if args.outputs is not None
                else outputs.run_pulumi(args.stack))
-        return live.run(matrix, outputs.parse_outputs(raw), policy)
+        return live.run(matrix, outputs.parse_outputs(raw), policy, fmt=args.format)
     except (outputs.OutputsError, live.VerifyError, SignInError, Unreachable) as error:
         raise CommandError(str(error)) from None
 

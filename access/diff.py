@@ -2,12 +2,16 @@
 change). Pure.
 
 Only what differs: cells whose status changes (for a user and a route present on both sides),
-routes and users added or removed, routes and users whose groups change, and a change of token use.
+routes and users added or removed, routes whose access or groups change, users whose groups
+change, and a change of token use. Routes that become public (new or changed) are listed on their
+own: they are the change a reviewer most needs to see.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from components.modes import RouteAccess
 
 from .matrix import AccessMatrix, Caller, Route
 
@@ -22,7 +26,7 @@ class CellChange:
 
 @dataclass(frozen=True)
 class RouteChange:
-    """A route on both sides whose groups (and so scopes) differ."""
+    """A route on both sides whose access or groups (and so scopes) differ."""
 
     before: Route
     after: Route
@@ -47,6 +51,14 @@ class PlanDiff:
     users_added: tuple[Caller, ...]
     users_removed: tuple[Caller, ...]
     users_changed: tuple[UserChange, ...]
+
+    @property
+    def now_public(self) -> tuple[Route, ...]:
+        """Routes anyone may now call without a token that were not public before: added as
+        public, or changed to public."""
+        return (tuple(r for r in self.routes_added if r.access is RouteAccess.PUBLIC)
+                + tuple(c.after for c in self.routes_changed
+                        if c.after.access is RouteAccess.PUBLIC))
 
     @property
     def token_use_changed(self) -> bool:
@@ -75,7 +87,8 @@ def diff_plans(before: AccessMatrix, after: AccessMatrix) -> PlanDiff:
         routes_added=tuple(r for k, r in new_routes.items() if k not in old_routes),
         routes_removed=tuple(r for k, r in old_routes.items() if k not in new_routes),
         routes_changed=tuple(RouteChange(old_routes[k], r) for k, r in new_routes.items()
-                             if k in old_routes and old_routes[k].groups != r.groups),
+                             if k in old_routes
+                             and (old_routes[k].access, old_routes[k].groups) != (r.access, r.groups)),
         users_added=tuple(c for n, c in new_callers.items() if n not in old_callers),
         users_removed=tuple(c for n, c in old_callers.items() if n not in new_callers),
         users_changed=tuple(UserChange(old_callers[n], c) for n, c in new_callers.items()
@@ -84,7 +97,7 @@ def diff_plans(before: AccessMatrix, after: AccessMatrix) -> PlanDiff:
 
 
 def callers_admitted(matrix: AccessMatrix, route: str) -> tuple[str, ...]:
-    """Users who get 200 on ``route``."""
+    """Users who get 200 on ``route`` (the anonymous caller too, on a public route)."""
     return tuple(c.caller for c in matrix.cells if c.route == route and c.status == 200)
 
 

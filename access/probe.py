@@ -13,6 +13,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 RETRY_STATUSES = frozenset({404, 429, 500, 502, 503, 504})
@@ -40,6 +41,8 @@ class Answer:
     status: int
     www_authenticate: str | None
     body: str
+    allow_origin: str | None = None
+    """``Access-Control-Allow-Origin``: what CORS granted the request's ``Origin``."""
 
 
 class Unreachable(Exception):
@@ -64,32 +67,37 @@ def authorization_value(token: str | None) -> str | None:
     return None if token is None else f"Bearer {token}"
 
 
-def send(url: str, method: str, token: str | None, timeout: float) -> Answer:
+def send(url: str, method: str, token: str | None, timeout: float,
+         headers: Mapping[str, str] | None = None) -> Answer:
     """One request; connection problems raise ``OSError`` or ``http.client.HTTPException``."""
     if not url.startswith(("https://", "http://")):
         raise ValueError(f"not an http(s) URL: {url!r}")
-    headers = {"User-Agent": "jwt-scoped-api-access-verify"}
+    sent = {"User-Agent": "jwt-scoped-api-access-verify", **(headers or {})}
     if token is not None:
-        headers["Authorization"] = authorization_value(token)
-    request = urllib.request.Request(url, method=method, headers=headers)  # noqa: S310 -- http(s) only, checked above
+        sent["Authorization"] = authorization_value(token)
+    request = urllib.request.Request(url, method=method, headers=sent)  # noqa: S310 -- http(s) only, checked above
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return Answer(response.status, response.headers.get("www-authenticate"),
-                          response.read().decode("utf-8", "replace"))
+            return _answer(response.status, response.headers, response.read())
     except urllib.error.HTTPError as error:
         with error:
-            return Answer(error.code, error.headers.get("www-authenticate"),
-                          error.read().decode("utf-8", "replace"))
+            return _answer(error.code, error.headers, error.read())
 
 
-def call(url: str, method: str, token: str | None, policy: RetryPolicy) -> Answer:
+def _answer(status: int, headers, body: bytes) -> Answer:
+    return Answer(status, headers.get("www-authenticate"), body.decode("utf-8", "replace"),
+                  headers.get("access-control-allow-origin"))
+
+
+def call(url: str, method: str, token: str | None, policy: RetryPolicy,
+         headers: Mapping[str, str] | None = None) -> Answer:
     """The first answer worth keeping, else the last one; ``Unreachable`` if none came."""
     sleeps = policy.sleeps()
     last_answer: Answer | None = None
     last_error: Exception | None = None
     for attempt in range(max(1, policy.attempts)):
         try:
-            answer = send(url, method, token, policy.timeout)
+            answer = send(url, method, token, policy.timeout, headers)
         except (OSError, http.client.HTTPException) as error:  # URLError is an OSError
             last_error = error
         else:

@@ -1,56 +1,78 @@
 """An access matrix, or the difference of two, as a terminal table, Markdown or JSON. Pure.
 
 JSON is for machines and its shape is stable: fields are only ever added, and any other change
-bumps ``version``. Statuses are integers (401, 403, 200); lists keep config order; ``scopes`` show
-the app client id as ``client_id_placeholder``.
+bumps ``version``. Statuses are integers (401, 403, 200, 204); lists keep config order;
+``scopes`` show the app client id as ``client_id_placeholder``. Every field, by its path
+(``[]``: each item of a list of objects; ``.*``: fields described elsewhere; a test holds
+this list and the documents to each other):
 
 Plan (``plan --format json``)::
 
-    {
-      "schema": "jwt-scoped-api/access-plan",
-      "version": 1,
-      "source": "Pulumi.dev.yaml",                    # the stack file read
-      "client_id_placeholder": "<appClientId>",
-      "token_use": "id",                              # "id" or "access": the token that carries scopes
-      "stage": "Test",
-      "routes": [{"route": "GET /AdminUser",          # route key as configured
-                  "sample_method": "GET",             # what verify sends ...
-                  "sample_path": "/AdminUser",        # ... a request only this route answers
-                  "groups": ["admin"],                # any one admits
-                  "scopes": ["admin-<appClientId>"]}],
-      "callers": [{"caller": "adminuser",             # users in config order, then "(anonymous)"
-                   "anonymous": false,
-                   "groups": ["admin", "regular"],
-                   "scopes": ["admin-<appClientId>", "regular-<appClientId>"],
-                   "authorization_header_bytes": 1149}],   # estimate; null for anonymous
-      "cells": [{"caller": "adminuser", "route": "GET /AdminUser",
-                 "status": 200,                       # 401 | 403 | 200
-                 "scopes": ["admin-<appClientId>"]}], # the caller's scopes the route accepts
-      "warnings": [{"kind": "route-nobody-can-call",  # one of matrix.WARNING_KINDS
-                    "subject": "GET /Reports",        # the route, user or group concerned
-                    "message": "..."}]
-    }
+    schema                           "jwt-scoped-api/access-plan"
+    version                          1
+    source                           the stack file read, e.g. "Pulumi.dev.yaml"
+    client_id_placeholder            "<appClientId>"
+    token_use                        "id" | "access": the token whose scopes group routes check
+    other_token                      the other one: 403 on group routes, 200 on signed-in ones
+    stage                            the stage name, e.g. "Test" or "$default"
+    cors_origin                      the origin a preflight check sends; null without CORS
+    routes[].route                   the route key as configured, e.g. "GET /AdminUser"
+    routes[].access                  "public" | "signed-in" | "groups"
+    routes[].sample_method           what verify sends: a request only this route answers
+    routes[].sample_path             e.g. "/AdminUser"
+    routes[].groups                  groups that may call it, any one (group access only)
+    routes[].scopes                  e.g. ["admin-<appClientId>"]
+    callers[].caller                 users in config order, then "(anonymous)"
+    callers[].anonymous              true for "(anonymous)"
+    callers[].groups                 the user's groups
+    callers[].scopes                 the scopes in the user's token
+    callers[].authorization_header_bytes   estimate; null for anonymous
+    cells[].caller                   one cell per caller and route
+    cells[].route
+    cells[].status                   401 | 403 | 200
+    cells[].scopes                   the caller's scopes the route accepts (group routes)
+    preflights[].route               with CORS: the route whose request is preflighted
+    preflights[].path                OPTIONS this path ...
+    preflights[].method              ... asking for this method
+    preflights[].answered_by         "API Gateway", or the route key that answers
+    preflights[].status              204; null: a 2xx from a public route's function; 401
+    warnings[].kind                  one of matrix.WARNING_KINDS
+    warnings[].subject               the route, user or group concerned
+    warnings[].message               one sentence for a reviewer
 
 Difference (``plan --against FILE --format json``)::
 
-    {
-      "schema": "jwt-scoped-api/access-diff",
-      "version": 1,
-      "before": "base/Pulumi.dev.yaml",              # the --against file
-      "after": "Pulumi.dev.yaml",
-      "token_use": {"before": "id", "after": "id"},
-      "changed": [{"caller": "regularuser", "route": "GET /AdminUser", "before": 403, "after": 200}],
-      "routes_added": [<route> + "callers": [users who get 200]],
-      "routes_removed": [<route>],
-      "routes_changed": [{"route": "GET /X", "before": {"groups": [...], "scopes": [...]},
-                          "after": {"groups": [...], "scopes": [...]}}],
-      "users_added": [<caller> + "routes": [routes it gets 200 on]],
-      "users_removed": [<caller>],
-      "users_changed": [{"caller": "bob", "before": {"groups": [...], "scopes": [...]},
-                         "after": {"groups": [...], "scopes": [...]}}],
-      "warnings": [<warning> of the "after" config],
-      "plan": <the "after" plan object, as above>
-    }
+    schema                           "jwt-scoped-api/access-diff"
+    version                          1
+    before                           the --against file
+    after                            the stack file read
+    token_use.before                 "id" | "access"
+    token_use.after
+    now_public                       route keys anyone may now call without a token
+    changed[].caller                 a cell whose status changes
+    changed[].route
+    changed[].before                 e.g. 403
+    changed[].after                  e.g. 200
+    routes_added[].*                 a route, with the fields of the plan's routes[], and:
+    routes_added[].callers           the callers who get 200 on it
+    routes_removed[].*               a route, with the fields of the plan's routes[]
+    routes_changed[].route           a route whose access or groups change
+    routes_changed[].before.access   "public" | "signed-in" | "groups"
+    routes_changed[].before.groups
+    routes_changed[].before.scopes
+    routes_changed[].after.access
+    routes_changed[].after.groups
+    routes_changed[].after.scopes
+    users_added[].*                  a caller, with the fields of the plan's callers[], and:
+    users_added[].routes             the routes it gets 200 on
+    users_removed[].*                a caller, with the fields of the plan's callers[]
+    users_changed[].caller           a user whose groups change
+    users_changed[].before.groups
+    users_changed[].before.scopes
+    users_changed[].after.groups
+    users_changed[].after.scopes
+    warnings[].*                     the warnings of the "after" config, as in the plan
+    plan.*                           the "after" plan, as above
 """
 
 from __future__ import annotations
@@ -58,21 +80,36 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from components.modes import RouteAccess
+
 from .diff import PlanDiff, callers_admitted, routes_callable
-from .matrix import CLIENT_ID_PLACEHOLDER, AccessMatrix, Caller, Finding, Route
+from .matrix import CLIENT_ID_PLACEHOLDER, AccessMatrix, Caller, Finding, Preflight, Route
 
 PLAN_SCHEMA = "jwt-scoped-api/access-plan"
 DIFF_SCHEMA = "jwt-scoped-api/access-diff"
 JSON_VERSION = 1
 FORMATS = ("table", "markdown", "json")
 LEGEND = ("200 allowed · 403 signed in, but no scope of the route · 401 no token or an invalid one")
+TOKEN_NAMES = {"id": "ID token", "access": "access token"}
+
+
+def token_line(matrix: AccessMatrix) -> str:
+    """Which token the API takes, and what the other one gets."""
+    taken, other = TOKEN_NAMES[matrix.token_use], TOKEN_NAMES[matrix.other_token]
+    return (f"Group scopes are in the {taken}: send it. The {other} carries none: 403 on group "
+            "routes, 200 on signed-in ones.")
 
 
 # ---- JSON -----------------------------------------------------------------------------------
 
 def route_json(route: Route) -> dict:
-    return {"route": route.key, "sample_method": route.method, "sample_path": route.path,
-            "groups": list(route.groups), "scopes": list(route.scopes)}
+    return {"route": route.key, "access": route.access.value, "sample_method": route.method,
+            "sample_path": route.path, "groups": list(route.groups), "scopes": list(route.scopes)}
+
+
+def preflight_json(preflight: Preflight) -> dict:
+    return {"route": preflight.route, "path": preflight.path, "method": preflight.method,
+            "answered_by": preflight.answered_by, "status": preflight.status}
 
 
 def caller_json(caller: Caller) -> dict:
@@ -87,12 +124,14 @@ def warning_json(finding: Finding) -> dict:
 def plan_json(matrix: AccessMatrix, source: str) -> dict:
     return {
         "schema": PLAN_SCHEMA, "version": JSON_VERSION, "source": source,
-        "client_id_placeholder": CLIENT_ID_PLACEHOLDER, "token_use": matrix.token_use,
-        "stage": matrix.stage_name,
+        "client_id_placeholder": CLIENT_ID_PLACEHOLDER, "token_use": matrix.token_use.value,
+        "other_token": matrix.other_token.value, "stage": matrix.stage_name,
+        "cors_origin": matrix.cors_origin,
         "routes": [route_json(r) for r in matrix.routes],
         "callers": [caller_json(c) for c in matrix.callers],
         "cells": [{"caller": c.caller, "route": c.route, "status": c.status,
                    "scopes": list(c.scopes)} for c in matrix.cells],
+        "preflights": [preflight_json(p) for p in matrix.preflights],
         "warnings": [warning_json(w) for w in matrix.warnings],
     }
 
@@ -101,16 +140,20 @@ def diff_json(diff: PlanDiff, before: str, after: str) -> dict:
     def groups_and_scopes(x: Route | Caller) -> dict:
         return {"groups": list(x.groups), "scopes": list(x.scopes)}
 
+    def access(route: Route) -> dict:
+        return {"access": route.access.value, **groups_and_scopes(route)}
+
     return {
         "schema": DIFF_SCHEMA, "version": JSON_VERSION, "before": before, "after": after,
-        "token_use": {"before": diff.before.token_use, "after": diff.after.token_use},
+        "token_use": {"before": diff.before.token_use.value, "after": diff.after.token_use.value},
+        "now_public": [r.key for r in diff.now_public],
         "changed": [{"caller": c.caller, "route": c.route, "before": c.before, "after": c.after}
                     for c in diff.changed],
         "routes_added": [{**route_json(r), "callers": list(callers_admitted(diff.after, r.key))}
                          for r in diff.routes_added],
         "routes_removed": [route_json(r) for r in diff.routes_removed],
-        "routes_changed": [{"route": c.after.key, "before": groups_and_scopes(c.before),
-                            "after": groups_and_scopes(c.after)} for c in diff.routes_changed],
+        "routes_changed": [{"route": c.after.key, "before": access(c.before),
+                            "after": access(c.after)} for c in diff.routes_changed],
         "users_added": [{**caller_json(u), "routes": list(routes_callable(diff.after, u.name))}
                         for u in diff.users_added],
         "users_removed": [caller_json(u) for u in diff.users_removed],
@@ -142,19 +185,41 @@ def _list(items: Sequence[str], empty: str = "-") -> str:
     return ", ".join(items) if items else empty
 
 
+def _who(route: Route, code_span=str) -> str:
+    """The last column of the route grid: the route's scopes, or who may call it."""
+    if route.access is RouteAccess.PUBLIC:
+        return "public: anyone, no token needed"
+    if route.access is RouteAccess.SIGNED_IN:
+        return "signed-in: any valid token"
+    return " ".join(code_span(s) for s in route.scopes)
+
+
+def _preflight_rows(matrix: AccessMatrix) -> list[list[str]]:
+    return [[f"OPTIONS {p.path} (for {p.method})", p.answered_by,
+             "2xx from its function" if p.status is None else str(p.status)]
+            for p in matrix.preflights]
+
+
+WHO_HEADER = "who may call (scopes: any one admits)"
+
+
 def plan_table(matrix: AccessMatrix, source: str) -> str:
     lines = [f"Access plan for {source} (token: {matrix.token_use}, stage: {matrix.stage_name})",
              f"Scopes are <group>-{CLIENT_ID_PLACEHOLDER}; the app client id exists after deploy.",
-             ""]
-    grid = [["route", *(c.name for c in matrix.callers), "scopes (any one admits)"]]
+             token_line(matrix), ""]
+    grid = [["route", *(c.name for c in matrix.callers), WHO_HEADER]]
     for route in matrix.routes:
         grid.append([route.key, *(str(matrix.cell(c.name, route.key).status)
-                                  for c in matrix.callers), " ".join(route.scopes)])
+                                  for c in matrix.callers), _who(route)])
     lines += columns(grid)
     lines += ["", LEGEND, ""]
     lines += columns([["caller", "groups", "scopes in token", "Authorization header"]]
                      + [[c.name, _list(c.groups), " ".join(c.scopes) or "-", _header_size(c)]
                         for c in matrix.users])
+    if matrix.preflights:
+        lines += ["", f"CORS preflights (Origin: {matrix.cors_origin}):",
+                  *columns([["request", "answered by", "expected"], *_preflight_rows(matrix)],
+                           indent="  ")]
     lines += ["", *warnings_table(matrix.warnings)]
     return "\n".join(lines) + "\n"
 
@@ -165,8 +230,18 @@ def warnings_table(warnings: Sequence[Finding]) -> list[str]:
     return [f"Warnings ({len(warnings)}):", *(f"  ! {w.message}" for w in warnings)]
 
 
+def _now_public(diff: PlanDiff) -> list[str]:
+    """One loud sentence per route that anyone may now call without a token."""
+    before = {r.key: r for r in diff.before.routes}
+    return [f"{r.key} becomes PUBLIC: anyone may call it, no token needed (before: "
+            f"{before[r.key].admits})" if r.key in before else
+            f"{r.key} is a new PUBLIC route: anyone may call it, no token needed"
+            for r in diff.now_public]
+
+
 def diff_table(diff: PlanDiff, before: str, after: str) -> str:
     lines = [f"Access changes from {before} to {after}:"]
+    lines += [f"  !! {sentence}" for sentence in _now_public(diff)]
     if diff.is_empty:
         lines.append("  no change in who can call what")
     if diff.token_use_changed:
@@ -186,11 +261,11 @@ def _diff_sections(diff: PlanDiff) -> list[tuple[str, list[list[str]]]]:
         return _list(callers_admitted(diff.after, route), "no configured user")
 
     sections = [
-        ("Routes added", [[r.key, f"admits {_list(r.groups)}", f"200 for: {admitted(r.key)}"]
+        ("Routes added", [[r.key, f"admits {r.admits}", f"200 for: {admitted(r.key)}"]
                           for r in diff.routes_added]),
-        ("Routes removed", [[r.key, f"admitted {_list(r.groups)}"] for r in diff.routes_removed]),
-        ("Routes whose groups change", [[c.after.key, f"{_list(c.before.groups)} -> "
-                                         f"{_list(c.after.groups)}"] for c in diff.routes_changed]),
+        ("Routes removed", [[r.key, f"admitted {r.admits}"] for r in diff.routes_removed]),
+        ("Routes whose access changes", [[c.after.key, f"{c.before.admits} -> {c.after.admits}"]
+                                         for c in diff.routes_changed]),
         ("Users added", [[u.name, f"groups: {_list(u.groups)}",
                           f"200 on: {_list(routes_callable(diff.after, u.name), 'no route')}"]
                          for u in diff.users_added]),
@@ -219,11 +294,12 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: Seque
 def plan_markdown(matrix: AccessMatrix, source: str, heading: str = "###") -> str:
     lines = [f"{heading} Who can call what: {code(source)}", "",
              f"Token: {code(matrix.token_use)} · stage: {code(matrix.stage_name)} · scopes are "
-             f"{code('<group>-' + CLIENT_ID_PLACEHOLDER)} (the client id exists after deploy)", ""]
+             f"{code('<group>-' + CLIENT_ID_PLACEHOLDER)} (the client id exists after deploy)", "",
+             token_line(matrix), ""]
     lines += _md_table(
-        ["route", *(c.name for c in matrix.callers), "scopes (any one admits)"],
+        ["route", *(c.name for c in matrix.callers), WHO_HEADER],
         [[code(r.key), *(str(matrix.cell(c.name, r.key).status) for c in matrix.callers),
-          " ".join(code(s) for s in r.scopes)] for r in matrix.routes],
+          _who(r, code)] for r in matrix.routes],
         ["---", *(":-:" for _ in matrix.callers), "---"])
     lines += ["", LEGEND, ""]
     if matrix.users:
@@ -231,6 +307,12 @@ def plan_markdown(matrix: AccessMatrix, source: str, heading: str = "###") -> st
                            [[c.name, _list(c.groups), " ".join(code(s) for s in c.scopes) or "-",
                              _header_size(c)] for c in matrix.users],
                            ["---", "---", "---", "--:"])
+        lines.append("")
+    if matrix.preflights:
+        lines += [f"CORS preflights (Origin: {code(matrix.cors_origin)}):", ""]
+        lines += _md_table(["request", "answered by", "expected"],
+                           [[code(a), code(b), c] for a, b, c in _preflight_rows(matrix)],
+                           ["---", "---", ":-:"])
         lines.append("")
     lines += warnings_markdown(matrix.warnings)
     return "\n".join(lines) + "\n"
@@ -251,6 +333,9 @@ def _md_text(text: str) -> str:
 def diff_markdown(diff: PlanDiff, before: str, after: str) -> str:
     lines = ["### Who can call what: changes", "",
              f"From {code(before)} (before) to {code(after)} (after).", ""]
+    lines += [f"> :rotating_light: **{_md_text(sentence)}**" for sentence in _now_public(diff)]
+    if diff.now_public:
+        lines.append("")
     if diff.is_empty:
         lines += ["No change in who can call what.", ""]
     if diff.token_use_changed:

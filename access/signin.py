@@ -17,8 +17,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from components.cognito_urls import region_of_pool
+from components.modes import TokenUse
 
-TOKEN_KEYS = {"id": "IdToken", "access": "AccessToken"}
+TOKEN_KEYS = {TokenUse.ID: "IdToken", TokenUse.ACCESS: "AccessToken"}
 AUTH_FLOW = "USER_PASSWORD_AUTH"
 
 
@@ -34,8 +35,8 @@ def cognito_client(user_pool_id: str, attempts: int, timeout: float):
                       retries={"mode": "standard", "total_max_attempts": max(1, attempts)}))
 
 
-def sign_in(client, app_client_id: str, username: str, password: str, token_use: str) -> str:
-    """The user's token that carries the scopes (ID or access token, per ``token_use``)."""
+def sign_in(client, app_client_id: str, username: str, password: str) -> dict[TokenUse, str]:
+    """The user's ID and access tokens."""
     try:
         result = client.initiate_auth(ClientId=app_client_id, AuthFlow=AUTH_FLOW,
                                       AuthParameters={"USERNAME": username, "PASSWORD": password})
@@ -45,7 +46,7 @@ def sign_in(client, app_client_id: str, username: str, password: str, token_use:
                                                 details.get("Message", str(error)))) from None
     except BotoCoreError as error:  # no connection, timeouts, ...
         raise SignInError(f"cannot reach Cognito to sign in {username!r}: {error}") from None
-    return token_from(result, token_use, username)
+    return {use: token_from(result, use, username) for use in TokenUse}
 
 
 def sign_in_error_message(username: str, app_client_id: str, code: str, message: str) -> str:
@@ -68,14 +69,14 @@ def sign_in_error_message(username: str, app_client_id: str, code: str, message:
 
 
 def token_from(result: Mapping[str, Any], token_use: str, username: str) -> str:
-    """Pick the token from an ``InitiateAuth`` answer."""
+    """Pick the ID or access token from an ``InitiateAuth`` answer."""
     if result.get("ChallengeName"):
         raise SignInError(f"cannot sign in {username!r}: Cognito asks for the "
                           f"{result['ChallengeName']} challenge instead of issuing tokens")
-    key = TOKEN_KEYS.get(token_use)
-    if key is None:
+    if token_use not in TOKEN_KEYS:
         raise SignInError(f"unknown token use {token_use!r}; expected one of "
                           f"{', '.join(TOKEN_KEYS)}")
+    key = TOKEN_KEYS[TokenUse(token_use)]
     token = (result.get("AuthenticationResult") or {}).get(key)
     if not isinstance(token, str) or not token:
         raise SignInError(f"Cognito signed in {username!r} but returned no {key}")

@@ -3,21 +3,28 @@
 Pulumi hands the program every config value as a string (structured values as JSON), and
 ``__main__.py`` decodes each with ``decode_config_value`` before ``parse_settings``. Here the same
 happens to the values read from the YAML file, so a config error reads the same in
-``access plan`` as in ``pulumi up``. Keys under other namespaces (``aws:region``) are kept aside;
-a key without a namespace belongs to the project, as in Pulumi.
+``access plan`` as in ``pulumi up``. Keys under other namespaces (``aws:region``) are kept as
+written; a key without a namespace belongs to the project, as in Pulumi.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from components.settings import NAMESPACE, Settings, available_functions, decode_config_value, parse_settings
+from components.settings import (
+    NAMESPACE,
+    Settings,
+    available_functions,
+    decode_config_value,
+    parse_stack_config,
+    split_namespaces,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
@@ -30,15 +37,30 @@ class StackFileError(Exception):
 @dataclass(frozen=True)
 class StackConfig:
     path: Path
-    project: dict[str, Any]
-    """``jwt-scoped-api:*`` values without the namespace, decoded as the program decodes them."""
-    other: dict[str, Any] = field(default_factory=dict)
-    """Values of other namespaces, with their full keys (``aws:region``)."""
+    values: dict[str, Any]
+    """Every key with its namespace; this project's values decoded as the program decodes them,
+    other namespaces' values as written."""
+
+    @property
+    def project(self) -> dict[str, Any]:
+        """This project's values, keyed without the namespace."""
+        return split_namespaces(self.values)[0]
+
+    @property
+    def other(self) -> dict[str, Any]:
+        """Other namespaces' values, with their full keys (``aws:region``)."""
+        return split_namespaces(self.values)[1]
 
 
 def stack_file(stack: str, root: Path = ROOT) -> Path:
-    """``Pulumi.<stack>.yaml``; for ``org/project/stack`` names, the last part names the file."""
-    return Path(root) / f"Pulumi.{stack.rsplit('/', 1)[-1]}.yaml"
+    """``Pulumi.<stack>.yaml`` of an existing stack; for ``org/project/stack`` names, the last
+    part names the file. A stack without a file is an error listing the stack files there are."""
+    path = Path(root) / f"Pulumi.{stack.rsplit('/', 1)[-1]}.yaml"
+    if not path.is_file():
+        names = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in Path(root).glob("Pulumi.*.yaml"))
+        raise StackFileError(f"no stack {stack!r}: there is no {path.name} in {root}; stacks with "
+                             f"a file: {', '.join(names) or 'none'} (or pass --config FILE)")
+    return path
 
 
 def pulumi_string(value: Any) -> str:
@@ -52,20 +74,29 @@ def pulumi_string(value: Any) -> str:
     return str(value)
 
 
-def split_config(config: Mapping[str, Any], namespace: str = NAMESPACE) -> tuple[dict, dict]:
-    """(project values without namespace, decoded; other namespaces' values as written)."""
-    project, other = {}, {}
+def decoded(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The stack file's values as the program sees them: this project's decoded exactly as
+    Pulumi hands them over, other namespaces' kept as written."""
+    out = {}
     for key, value in config.items():
-        ns, sep, name = str(key).partition(":")
-        if sep and ns != namespace:
-            other[key] = value
+        namespace, sep, name = str(key).partition(":")
+        if sep and namespace != NAMESPACE:
+            out[key] = value
             continue
-        name = name if sep else ns
+        name = name if sep else namespace
         if isinstance(value, dict) and set(value) == {"secure"}:
-            raise StackFileError(f"{namespace}:{name} is an encrypted secret; this tool reads stack "
-                                 "files offline and cannot decrypt it")
-        project[name] = decode_config_value(pulumi_string(value))
-    return project, other
+            raise StackFileError(f"{NAMESPACE}:{name} is an encrypted secret; this tool reads "
+                                 "stack files offline and cannot decrypt it")
+        out[f"{NAMESPACE}:{name}"] = decode_config_value(pulumi_string(value))
+    return out
+
+
+def _yaml_error(path: Path, error: yaml.YAMLError) -> str:
+    """``file:line:column: problem``, as editors and compilers print it."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+    return f"{where}: not valid YAML: {problem}"
 
 
 def read_stack_config(path: Path | str) -> StackConfig:
@@ -77,16 +108,19 @@ def read_stack_config(path: Path | str) -> StackConfig:
     except (OSError, UnicodeDecodeError) as error:
         raise StackFileError(f"{path}: cannot read: {error}") from None
     except yaml.YAMLError as error:
-        raise StackFileError(f"{path}: not valid YAML: {error}".replace("\n", " ")) from None
+        raise StackFileError(_yaml_error(path, error)) from None
     if document is None:
         document = {}
     if not isinstance(document, dict):
         raise StackFileError(f"{path}: expected a mapping with a 'config' key")
+    if "runtime" in document or "name" in document:
+        raise StackFileError(f"{path}: this is the project file (it has "
+                             f"{'runtime' if 'runtime' in document else 'name'}:), not a stack "
+                             "file; pass a stack's Pulumi.<stack>.yaml, e.g. --stack dev")
     config = document.get("config") or {}
     if not isinstance(config, dict):
         raise StackFileError(f"{path}: 'config' must be a mapping of keys to values")
-    project, other = split_config(config)
-    return StackConfig(path, project, other)
+    return StackConfig(path, decoded(config))
 
 
 def load_settings(path: Path | str, functions: Collection[str] | None = None) -> Settings:
@@ -96,9 +130,9 @@ def load_settings(path: Path | str, functions: Collection[str] | None = None) ->
     program.
     """
     config = read_stack_config(path)
-    return parse_settings(config.project,
-                          functions=(available_functions(FUNCTIONS_DIR) if functions is None
-                                     else functions))
+    return parse_stack_config(config.values,
+                              functions=(available_functions(FUNCTIONS_DIR) if functions is None
+                                         else functions))
 
 
 def functions_named(path: Path | str) -> set[str]:

@@ -1,26 +1,39 @@
 """The live check: does the deployed API answer every (caller, route) as the matrix expects?
 
-Each test user is signed in (``signin``), then every route is called (``probe``) with no token,
-with each user's token and with a tampered token (a user's token with one signature character
-changed). Expected: anonymous 401, tampered 401, a member of one of the route's groups 200, any
-other user 403. The decisions (what to call, what to expect, whether the deployment matches the
-config at all, what counts as a mismatch) are pure functions; ``run`` does the I/O.
+Each test user is signed in (``signin``: both tokens), then every route is called (``probe``)
+with no token, with each user's token that carries the scopes, with a tampered token (a user's
+token with one signature character changed) and with that user's other token, which carries no
+group scope. With CORS configured, each route's request is also preflighted as a browser would.
+Expected, by the route's access (``matrix.expected_status``): public routes 200 for everyone;
+otherwise no token and the tampered token 401; signed-in routes 200 for any valid token; group
+routes 200 for a member of one of the route's groups with the scoped token, 403 for anyone else
+(the other token included). The decisions (what to call, what to expect, whether the deployment
+matches the config at all, what counts as a mismatch) are pure functions; ``run`` does the I/O.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from components.modes import TokenUse
 from components.scope_format import scope_name
 
-from .matrix import ANONYMOUS, UNAUTHORIZED, AccessMatrix
+from .matrix import ANONYMOUS, UNAUTHORIZED, AccessMatrix, expected_status
 from .outputs import StackOutputs
-from .probe import RetryPolicy, call, error_description
+from .probe import Answer, RetryPolicy, call, error_description
 
 TAMPERED = "(tampered)"
+OTHER_TOKEN = "(other-token)"
+PREFLIGHT = "(preflight)"
+FORMATS = ("table", "json")
+VERIFY_SCHEMA = "jwt-scoped-api/access-verify"
+JSON_VERSION = 1
+CORS_PROBE_ORIGIN = "https://verify.example"
+"""The ``Origin`` a preflight sends when the API allows any origin (``*``)."""
 
 
 class VerifyError(Exception):
@@ -33,7 +46,14 @@ class Probe:
     route: str
     method: str
     path: str
-    expected: int
+    expected: int | None
+    """The status to expect; ``None``: any 2xx (a preflight a public route's function answers)."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Extra request headers (a preflight's ``Origin`` and ``Access-Control-Request-Method``)."""
+
+    @property
+    def origin(self) -> str | None:
+        return dict(self.headers).get("Origin")
 
 
 @dataclass(frozen=True)
@@ -41,23 +61,45 @@ class Outcome:
     probe: Probe
     actual: int
     reason: str | None = None
-    """For a 401: the ``error_description`` of the ``www-authenticate`` header."""
+    """For a 401: the ``error_description`` of the ``www-authenticate`` header; for a preflight
+    without CORS headers: that."""
+    allow_origin: str | None = None
 
     @property
     def ok(self) -> bool:
+        if self.probe.origin is not None and 200 <= self.actual < 300 \
+                and self.allow_origin not in (self.probe.origin, "*"):
+            return False  # a 2xx preflight without CORS headers is refused by the browser
+        if self.probe.expected is None:
+            return 200 <= self.actual < 300
         return self.actual == self.probe.expected
 
+    @property
+    def expected_text(self) -> str:
+        return "2xx" if self.probe.expected is None else str(self.probe.expected)
 
-def probes(matrix: AccessMatrix, tampered: bool) -> list[Probe]:
+
+def probes(matrix: AccessMatrix, tampered: bool, other_token: bool = False) -> list[Probe]:
     """Every route, in config order, called by the anonymous caller, each user, and (when a
-    user's token exists to tamper with) a tampered token."""
-    callers = [ANONYMOUS, *(u.name for u in matrix.users)] + ([TAMPERED] if tampered else [])
+    user's token exists) a tampered token and that user's other token; then the preflights."""
+    callers = [ANONYMOUS, *(u.name for u in matrix.users)]
+    callers += [TAMPERED] if tampered else []
+    callers += [OTHER_TOKEN] if other_token else []
     out = []
     for route in matrix.routes:
         for caller in callers:
-            expected = (UNAUTHORIZED if caller == TAMPERED
-                        else matrix.cell(caller, route.key).status)
+            if caller == TAMPERED:
+                expected = expected_status(route.access, route.groups, None)
+            elif caller == OTHER_TOKEN:
+                expected = expected_status(route.access, route.groups, ())
+            else:
+                expected = matrix.cell(caller, route.key).status
             out.append(Probe(caller, route.key, route.method, route.path, expected))
+    origin = CORS_PROBE_ORIGIN if matrix.cors_origin == "*" else matrix.cors_origin
+    for preflight in matrix.preflights:
+        out.append(Probe(PREFLIGHT, preflight.route, "OPTIONS", preflight.path, preflight.status,
+                         (("Origin", origin),
+                          ("Access-Control-Request-Method", preflight.method))))
     return out
 
 
@@ -73,12 +115,15 @@ def tamper(token: str) -> str:
     return ".".join([parts[0], parts[1], signature[:i] + flipped + signature[i + 1:]])
 
 
-def token_for(caller: str, tokens: Mapping[str, str]) -> str | None:
-    if caller == ANONYMOUS:
+def token_for(caller: str, tokens: Mapping[str, Mapping[TokenUse, str]],
+              token_use: TokenUse) -> str | None:
+    """The token ``caller`` presents. ``tokens``: each user's ID and access tokens."""
+    if caller in (ANONYMOUS, PREFLIGHT):
         return None
-    if caller == TAMPERED:
-        return tamper(next(iter(tokens.values())))
-    return tokens[caller]
+    if caller in (TAMPERED, OTHER_TOKEN):
+        first = next(iter(tokens.values()))
+        return tamper(first[token_use]) if caller == TAMPERED else first[token_use.other]
+    return tokens[caller][token_use]
 
 
 def url_for(api_url: str, path: str) -> str:
@@ -91,8 +136,8 @@ def deployment_problems(matrix: AccessMatrix, outputs: StackOutputs) -> list[str
     another one, or not at all)."""
     problems = []
     if outputs.token_use != matrix.token_use:
-        problems.append(f"the config says tokenUse {matrix.token_use!r} but the stack was deployed "
-                        f"with {outputs.token_use!r}")
+        problems.append(f"the config says tokenUse '{matrix.token_use}' but the stack was "
+                        f"deployed with '{outputs.token_use}'")
     missing = [u.name for u in matrix.users if u.name not in outputs.passwords]
     if missing:
         problems.append(f"no password in test_user_passwords for {', '.join(missing)}")
@@ -111,11 +156,26 @@ def mismatch_lines(outcomes: Sequence[Outcome]) -> list[str]:
     bad = [o for o in outcomes if not o.ok]
     if not bad:
         return [f"All {len(outcomes)} cells match."]
-    rows = [[o.probe.caller, o.probe.route, f"expected {o.probe.expected}, got {o.actual}"
+    rows = [[o.probe.caller, o.probe.route, f"expected {o.expected_text}, got {o.actual}"
              + (f" ({o.reason})" if o.reason else "")] for o in bad]
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
     return [f"{len(bad)} mismatch{'es' if len(bad) != 1 else ''}:",
             *(f"  {r[0].ljust(widths[0])}  {r[1].ljust(widths[1])}  {r[2]}" for r in rows)]
+
+
+def introduction(matrix: AccessMatrix, outputs: StackOutputs, users: Sequence[str]) -> list[str]:
+    """What is about to be checked, and what the made-up callers are."""
+    lines = [f"Verifying {outputs.api_url} with {outputs.token_use} tokens: {len(matrix.routes)} "
+             f"routes, {len(users)} users signed in"]
+    if users:
+        lines += [f"{TAMPERED} is {users[0]}'s {matrix.token_use} token with one signature "
+                  "character changed",
+                  f"{OTHER_TOKEN} is {users[0]}'s {matrix.other_token} token, which carries no "
+                  "group scope"]
+    if matrix.preflights:
+        lines.append(f"{PREFLIGHT} is a browser's CORS preflight (OPTIONS, no token) for the "
+                     "route's request")
+    return lines
 
 
 class _Rows:
@@ -136,13 +196,37 @@ class _Rows:
               flush=True)
 
     def outcome(self, o: Outcome) -> None:
-        reason = (o.reason or "(no error_description)") if o.actual == UNAUTHORIZED else ""
-        self.line([o.probe.route, o.probe.caller, str(o.probe.expected), str(o.actual),
+        reason = ((o.reason or "(no error_description)") if o.actual == UNAUTHORIZED
+                  else o.reason or "")
+        self.line([o.probe.route, o.probe.caller, o.expected_text, str(o.actual),
                    "ok" if o.ok else "MISMATCH", reason])
 
 
+def outcome_of(probe: Probe, answer: Answer) -> Outcome:
+    """Judge one answer: the 401 reason API Gateway gave, or a preflight's missing CORS header."""
+    reason = None
+    if answer.status == UNAUTHORIZED:
+        reason = error_description(answer.www_authenticate)
+    elif probe.origin is not None and answer.allow_origin is None:
+        reason = "no Access-Control-Allow-Origin in the answer"
+    return Outcome(probe, answer.status, reason, answer.allow_origin)
+
+
+def outcome_json(o: Outcome) -> dict:
+    return {"route": o.probe.route, "caller": o.probe.caller, "method": o.probe.method,
+            "path": o.probe.path, "expected": o.probe.expected, "actual": o.actual, "ok": o.ok,
+            "reason": o.reason}
+
+
+def report_json(outputs: StackOutputs, outcomes: Sequence[Outcome]) -> dict:
+    """``verify --format json``: every outcome as data (``expected`` null: any 2xx)."""
+    return {"schema": VERIFY_SCHEMA, "version": JSON_VERSION, "api_url": outputs.api_url,
+            "token_use": str(outputs.token_use), "outcomes": [outcome_json(o) for o in outcomes],
+            "mismatches": sum(not o.ok for o in outcomes)}
+
+
 def run(matrix: AccessMatrix, outputs: StackOutputs, policy: RetryPolicy,
-        out: TextIO | None = None) -> int:
+        out: TextIO | None = None, fmt: str = "table") -> int:
     """Sign in, call every cell, print the report. 0: all match; 1: a mismatch. Raises
     ``VerifyError``, ``SignInError`` or ``Unreachable`` (exit 2) when the check cannot run."""
     from .signin import cognito_client, sign_in  # boto3 only where it is needed
@@ -153,25 +237,26 @@ def run(matrix: AccessMatrix, outputs: StackOutputs, policy: RetryPolicy,
     if problems:
         raise VerifyError("the deployed stack does not match the config: " + "; ".join(problems)
                           + " (run `pulumi up` with this config first)")
-    tokens: dict[str, str] = {}
+    tokens: dict[str, dict[TokenUse, str]] = {}
     if matrix.users:
         client = cognito_client(outputs.user_pool_id, policy.attempts, policy.timeout)
         for user in matrix.users:
             tokens[user.name] = sign_in(client, outputs.app_client_id, user.name,
-                                        outputs.passwords[user.name], outputs.token_use)
-    todo = probes(matrix, tampered=bool(tokens))
-    print(f"Verifying {outputs.api_url} with {outputs.token_use} tokens: {len(matrix.routes)} "
-          f"routes, {len(tokens)} users signed in", file=out)
-    if tokens:
-        print(f"{TAMPERED} is {next(iter(tokens))}'s token with one signature character changed",
-              file=out)
-    rows = _Rows(todo, out)
+                                        outputs.passwords[user.name])
+    todo = probes(matrix, tampered=bool(tokens), other_token=bool(tokens))
+    rows = None
+    if fmt == "table":
+        print(*introduction(matrix, outputs, list(tokens)), sep="\n", file=out)
+        rows = _Rows(todo, out)
     outcomes = []
     for p in todo:
-        answer = call(url_for(outputs.api_url, p.path), p.method, token_for(p.caller, tokens),
-                      policy)
-        reason = error_description(answer.www_authenticate) if answer.status == UNAUTHORIZED else None
-        outcomes.append(Outcome(p, answer.status, reason))
-        rows.outcome(outcomes[-1])
-    print("", *mismatch_lines(outcomes), sep="\n", file=out)
+        answer = call(url_for(outputs.api_url, p.path), p.method,
+                      token_for(p.caller, tokens, matrix.token_use), policy, dict(p.headers))
+        outcomes.append(outcome_of(p, answer))
+        if rows is not None:
+            rows.outcome(outcomes[-1])
+    if fmt == "json":
+        print(json.dumps(report_json(outputs, outcomes), indent=2), file=out)
+    else:
+        print("", *mismatch_lines(outcomes), sep="\n", file=out)
     return 0 if all(o.ok for o in outcomes) else 1

@@ -112,6 +112,9 @@ class GatewayRoute:
     key: str
     function: str
     scopes: list[str]
+    """Empty: any valid token (a signed-in route)."""
+    public: bool = False
+    """No authorizer at all."""
 
 
 @dataclass
@@ -187,12 +190,12 @@ class Gateway:
         route = self.route_for(method, path[len(prefix):] or "/") if path.startswith(prefix) else None
         if route is None:
             return 404, {"content-type": "application/json"}, '{"message":"Not Found"}'
-        claims, problem = self.authorize(authorization)
+        claims, problem = ({}, None) if route.public else self.authorize(authorization)
         if problem:
             return 401, {"content-type": "application/json", "www-authenticate":
                          f'Bearer scope="" error="invalid_token" error_description="{problem}"'
                          }, '{"message":"Unauthorized"}'
-        if not set(self.scopes_of(claims)) & set(route.scopes):
+        if route.scopes and not set(self.scopes_of(claims)) & set(route.scopes):
             return 403, {"content-type": "application/json"}, '{"message":"Forbidden"}'
         event = {"version": "2.0", "routeKey": route.key, "rawPath": path,
                  "requestContext": {"authorizer": {"jwt": {
@@ -229,7 +232,10 @@ class Gateway:
         return claims, None
 
     def scopes_of(self, claims: Mapping) -> list[str]:
-        """The scopes Cognito would have put in this token, by running the real trigger."""
+        """The scopes Cognito would have put in this token, by running the real trigger: into
+        ID tokens for tokenUse id (V1_0), into access tokens for tokenUse access (V2_0)."""
+        if claims.get("token_use") != self.token_use:
+            return claims.get("scope", "").split()
         groups = claims.get("cognito:groups", [])
         client_id = claims.get("aud", claims.get("client_id"))
         version = "1" if self.token_use == "id" else "2"
@@ -261,7 +267,8 @@ def gateway_for(settings: Settings, seeded: Mapping, moto_url: str, *,
     ``scopes`` overrides the scopes of some routes (a misconfigured gateway)."""
     client_id = seeded["app_client_id"]
     routes = [GatewayRoute(r.route, r.function, list((scopes or {}).get(
-        r.route, [scope_name(g, client_id) for g in r.groups]))) for r in settings.routes]
+        r.route, [scope_name(g, client_id) for g in r.groups])), r.access == "public")
+        for r in settings.routes]
     return Gateway(issuer=seeded["issuer_url"], audience=client_id,
                    jwks_url=f"{moto_url}/{seeded['user_pool_id']}/.well-known/jwks.json",
                    token_use=settings.token_use, routes=routes, stage=settings.stage_name,

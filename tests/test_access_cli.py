@@ -66,7 +66,8 @@ def test_a_config_error_is_the_programs_message_on_stderr_with_exit_2(tmp_path, 
 def test_a_missing_stack_file_is_one_line(capsys):
     assert main(["plan", "--stack", "nosuchstack"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "Pulumi.nosuchstack.yaml: no such stack file" in err
+    assert err == (f"error: no stack 'nosuchstack': there is no Pulumi.nosuchstack.yaml in {ROOT}; "
+                   "stacks with a file: dev (or pass --config FILE)\n")
     assert err.count("\n") == 1
 
 

@@ -67,3 +67,35 @@ def test_a_change_of_token_use_is_a_change():
     after = edited(lambda c: c.update({f"{NS}:tokenUse": "access"}))
     diff = diff_plans(matrix(blog_config()), matrix(after))
     assert diff.token_use_changed and not diff.is_empty and diff.changed == ()
+
+
+def test_a_route_that_becomes_public_is_named_on_its_own():
+    def edit(c):
+        c[f"{NS}:routes"][0] = {"route": "GET /AdminUser", "function": "admin_user",
+                                "access": "public"}
+        c[f"{NS}:routes"].append({"route": "GET /health", "function": "admin_user",
+                                  "access": "public"})
+        c[f"{NS}:routes"].append({"route": "GET /me", "function": "admin_user",
+                                  "access": "signed-in"})
+    diff = diff_plans(matrix(blog_config()), matrix(edited(edit)))
+    assert [r.key for r in diff.now_public] == ["GET /health", "GET /AdminUser"]
+    assert [(c.before.access, c.after.access) for c in diff.routes_changed] == [
+        ("groups", "public")]
+    assert ("regularuser", "GET /AdminUser", 403, 200) in [
+        (c.caller, c.route, c.before, c.after) for c in diff.changed]
+    assert ("(anonymous)", "GET /AdminUser", 401, 200) in [
+        (c.caller, c.route, c.before, c.after) for c in diff.changed]
+
+
+def test_the_loud_line_leads_the_table_and_the_pull_request_comment():
+    from access import render
+
+    after = edited(lambda c: c[f"{NS}:routes"][1].update(access="public") or c[f"{NS}:routes"][
+        1].pop("groups"))
+    diff = diff_plans(matrix(blog_config()), matrix(after))
+    table = render.render_diff(diff, "base", "head", "table").splitlines()
+    assert table[1] == ("  !! GET /RegularUser becomes PUBLIC: anyone may call it, no token needed "
+                        "(before: regular)")
+    markdown = render.render_diff(diff, "base", "head", "markdown")
+    assert ("> :rotating_light: **GET /RegularUser becomes PUBLIC: anyone may call it, no token "
+            "needed (before: regular)**") in markdown.splitlines()

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from access.matrix import (
     ANONYMOUS,
+    API_GATEWAY,
     CLIENT_ID_PLACEHOLDER,
     HEADER_WARNING_BYTES,
     build_matrix,
@@ -22,6 +23,7 @@ from access.token_size import (
     estimated_claims,
     token_length,
 )
+from components.modes import RouteAccess
 from components.rules import MAX_REQUEST_LINE_AND_HEADERS_BYTES
 from components.scope_format import scope_name
 from offline.stacks import NS, ROOT, scaled_config
@@ -45,15 +47,19 @@ def test_the_blog_stack_file_gives_the_blog_results():
     assert matrix.warnings == ()
 
 
-@pytest.mark.parametrize(("caller_groups", "route_groups", "status"), [
-    (None, ["admin"], 401),                 # no token
-    ([], ["admin"], 403),                   # signed in, no group at all
-    (["regular"], ["admin"], 403),          # signed in, another group
-    (["regular", "admin"], ["admin"], 200),
-    (["editor"], ["viewer", "editor"], 200),  # any one of the route's groups admits
+@pytest.mark.parametrize(("access", "token_groups", "route_groups", "status"), [
+    ("groups", None, ["admin"], 401),                 # no valid token
+    ("groups", [], ["admin"], 403),                   # signed in, no group at all
+    ("groups", ["regular"], ["admin"], 403),          # signed in, another group
+    ("groups", ["regular", "admin"], ["admin"], 200),
+    ("groups", ["editor"], ["viewer", "editor"], 200),  # any one of the route's groups admits
+    ("signed-in", None, [], 401),
+    ("signed-in", [], [], 200),                       # any valid token, even one without scopes
+    ("public", None, [], 200),                        # no authorizer: no token needed
+    ("public", ["admin"], [], 200),
 ])
-def test_expected_status_is_the_jwt_authorizers_rule(caller_groups, route_groups, status):
-    assert expected_status(caller_groups, route_groups) == status
+def test_expected_status_is_api_gateways_rule(access, token_groups, route_groups, status):
+    assert expected_status(RouteAccess(access), route_groups, token_groups) == status
 
 
 def test_scopes_show_the_client_id_as_a_placeholder_built_by_the_one_scope_format():
@@ -91,7 +97,43 @@ def test_the_scaled_stack_routes_with_several_groups_params_and_any():
         "POST", "/documents/sample")
     assert (routes["ANY /admin/{proxy+}"].method, routes["ANY /admin/{proxy+}"].path) == (
         "GET", "/admin/sample")
-    assert len(matrix.cells) == len(matrix.callers) * len(matrix.routes) == 5 * 4
+    assert len(matrix.cells) == len(matrix.callers) * len(matrix.routes) == 5 * 6
+
+
+def test_public_routes_admit_everyone_and_signed_in_routes_every_user():
+    got = statuses(build_matrix(settings_of(scaled_config())))
+    assert {got[(c, "GET /health")] for c in ("alice", "nobody", ANONYMOUS)} == {200}
+    assert [got[(c, "GET /me")] for c in ("alice", "nobody", ANONYMOUS)] == [200, 200, 401]
+
+
+def test_with_cors_each_route_request_gets_a_preflight_row_saying_who_answers():
+    matrix = build_matrix(settings_of(scaled_config()))
+    assert matrix.cors_origin == "https://app.example.com"
+    answers = {p.route: (p.path, p.method, p.answered_by, p.status) for p in matrix.preflights}
+    assert answers["GET /AdminUser"] == ("/AdminUser", "GET", API_GATEWAY, 204)  # no OPTIONS route
+    # ANY /admin/{proxy+} would catch it; the component's public OPTIONS route answers instead.
+    assert answers["ANY /admin/{proxy+}"] == ("/admin/sample", "GET", "OPTIONS /admin/{proxy+}", 204)
+    assert len(matrix.preflights) == len(matrix.routes)
+    assert build_matrix(settings_of(small_config())).preflights == ()  # no CORS, no preflights
+
+
+def test_a_public_any_route_answers_preflights_with_its_own_function():
+    config = small_config(corsOrigins=["https://app.example.com"])
+    config[f"{NS}:routes"].append({"route": "ANY /open", "function": "admin_user",
+                                   "access": "public"})
+    preflight = next(p for p in build_matrix(settings_of(config)).preflights
+                     if p.route == "ANY /open")
+    assert (preflight.answered_by, preflight.status) == ("ANY /open", None)
+
+
+def test_a_public_route_that_takes_a_protected_routes_requests_is_warned_about():
+    config = small_config()
+    config[f"{NS}:routes"] += [
+        {"route": "GET /items/{id}", "function": "admin_user", "groups": ["admin"]},
+        {"route": "GET /items/status", "function": "admin_user", "access": "public"}]
+    matrix = build_matrix(settings_of(config))
+    assert kinds(matrix) == [("public-route-takes-protected-requests", "GET /items/status")]
+    assert "GET /items/{id} (admits admin)" in matrix.warnings[0].message
 
 
 def kinds(matrix) -> list[tuple[str, str]]:

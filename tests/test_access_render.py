@@ -59,14 +59,39 @@ def test_table_lists_each_users_scopes_and_header_estimate(blog):
 
 
 def test_table_shows_warnings():
-    text = render.render_plan(build_matrix(settings_of(scaled_config())), "x.yaml", "table")
+    config = copy.deepcopy(blog_config())
+    config[f"{NS}:users"].append({"username": "nobody"})
+    text = render.render_plan(build_matrix(settings_of(config)), "x.yaml", "table")
     assert "Warnings (1):" in text
-    assert "! nobody can call no route (groups: no group)" in text
+    assert "  ! nobody can call no route (groups: no group)" in text.splitlines()
+
+
+def test_table_says_which_token_the_api_takes(blog):
+    text = render.render_plan(blog, "Pulumi.dev.yaml", "table")
+    assert ("Group scopes are in the ID token: send it. The access token carries none: 403 on "
+            "group routes, 200 on signed-in ones.") in text.splitlines()
+
+
+def test_table_shows_public_and_signed_in_routes_and_the_preflights():
+    text = render.render_plan(build_matrix(settings_of(scaled_config())), "x.yaml", "table")
+    lines = text.splitlines()
+    health = next(line for line in lines if line.startswith("GET /health "))
+    assert health.split()[2:7] == ["200"] * 5 and health.endswith("public: anyone, no token needed")
+    me = next(line for line in lines if line.startswith("GET /me "))
+    assert me.split()[2:7] == ["200", "200", "200", "200", "401"]
+    assert me.endswith("signed-in: any valid token")
+    start = lines.index("CORS preflights (Origin: https://app.example.com):")
+    assert lines[start + 1].split() == ["request", "answered", "by", "expected"]
+    assert lines[start + 2].split() == ["OPTIONS", "/AdminUser", "(for", "GET)", "API", "Gateway",
+                                        "204"]
+    admin = next(line for line in lines[start:] if line.startswith("  OPTIONS /admin/sample "))
+    assert admin.split()[4:] == ["OPTIONS", "/admin/{proxy+}", "204"]
 
 
 def test_markdown_is_a_table_with_scopes_in_code_so_placeholders_survive(blog):
     text = render.render_plan(blog, "Pulumi.dev.yaml", "markdown")
-    assert "| route | adminuser | regularuser | (anonymous) | scopes (any one admits) |" in text
+    assert ("| route | adminuser | regularuser | (anonymous) | who may call (scopes: any one "
+            "admits) |") in text
     assert "| `GET /AdminUser` | 200 | 403 | 401 | `admin-<appClientId>` |" in text
     # Outside code spans `<appClientId>` would be swallowed as an HTML tag.
     assert "<appClientId>" not in text.replace("`admin-<appClientId>`", "").replace(
@@ -83,11 +108,13 @@ def test_markdown_warnings_escape_angle_brackets():
 def test_json_plan_has_the_documented_shape(blog):
     document = json.loads(render.render_plan(blog, "Pulumi.dev.yaml", "json"))
     assert list(document) == ["schema", "version", "source", "client_id_placeholder", "token_use",
-                              "stage", "routes", "callers", "cells", "warnings"]
+                              "other_token", "stage", "cors_origin", "routes", "callers", "cells",
+                              "preflights", "warnings"]
     assert document["schema"] == "jwt-scoped-api/access-plan" and document["version"] == 1
-    assert document["routes"][0] == {"route": "GET /AdminUser", "sample_method": "GET",
-                                     "sample_path": "/AdminUser", "groups": ["admin"],
-                                     "scopes": ["admin-<appClientId>"]}
+    assert (document["token_use"], document["other_token"]) == ("id", "access")
+    assert document["routes"][0] == {"route": "GET /AdminUser", "access": "groups",
+                                     "sample_method": "GET", "sample_path": "/AdminUser",
+                                     "groups": ["admin"], "scopes": ["admin-<appClientId>"]}
     assert document["callers"][0] == {
         "caller": "adminuser", "anonymous": False, "groups": ["admin", "regular"],
         "scopes": ["admin-<appClientId>", "regular-<appClientId>"],
@@ -99,12 +126,65 @@ def test_json_plan_has_the_documented_shape(blog):
         ("regularuser", "GET /AdminUser")] == 403
 
 
-def test_the_json_shape_is_what_the_module_docstring_documents(blog, widened):
-    doc = render.__doc__
-    plan = render.plan_json(blog, "x")
-    diff = render.diff_json(diff_plans(blog, widened), "a", "b")
-    for key in [*plan, *plan["routes"][0], *plan["callers"][0], *plan["cells"][0], *diff]:
-        assert f'"{key}"' in doc, f"{key} is not documented in access/render.py"
+def field_paths(value, prefix="") -> set[str]:
+    """The field paths of a JSON document as the docstring spells them: ``routes[].route``,
+    ``token_use.before``; a list of plain values is one field (``routes[].groups``); an empty
+    list of objects says nothing of their fields, so it is left out."""
+    paths = set()
+    for key, item in value.items():
+        path = f"{prefix}{key}"
+        if item == [] and key not in ("groups", "scopes"):
+            continue
+        if isinstance(item, dict):
+            paths |= field_paths(item, f"{path}.")
+        elif isinstance(item, list) and item and isinstance(item[0], dict):
+            for element in item:
+                paths |= field_paths(element, f"{path}[].")
+        else:
+            paths.add(path)
+    return paths
+
+
+def documented(section: str) -> set[str]:
+    """The field paths the module docstring lists under ``section``."""
+    block = render.__doc__.split(section, 1)[1].split("::", 1)[1]
+    paths = set()
+    for line in block.splitlines()[2:]:
+        if not line.startswith("    "):
+            break
+        paths.add(line.split()[0])
+    return paths
+
+
+def covered(paths: set[str], documented_paths: set[str]) -> set[str]:
+    """The paths not covered by the documented ones (a ``.*`` entry covers everything below)."""
+    wild = tuple(p[:-1] for p in documented_paths if p.endswith(".*"))
+    return {p for p in paths if p not in documented_paths and not p.startswith(wild)}
+
+
+def test_the_json_documents_have_exactly_the_documented_fields():
+    """Both ways: no field goes undocumented, and nothing documented is missing. The documents
+    come from configs that fill every list: CORS, every access mode, every kind of change."""
+    config = scaled_config()
+    config[f"{NS}:groups"].append({"name": "orphans"})
+    wide = build_matrix(settings_of(config))
+    plan_fields = field_paths(render.plan_json(wide, "x"))
+    assert plan_fields == documented("Plan (")
+
+    public = copy.deepcopy(blog_config())
+    public[f"{NS}:routes"][0] = {"route": "GET /AdminUser", "function": "admin_user",
+                                 "access": "public"}
+    public[f"{NS}:users"][1]["groups"] = ["admin"]
+    blog = build_matrix(settings_of(blog_config()))
+    diffs = [render.diff_json(diff_plans(blog, build_matrix(settings_of(public))), "a", "b"),
+             render.diff_json(diff_plans(blog, wide), "a", "b"),
+             render.diff_json(diff_plans(wide, blog), "a", "b")]
+    diff_fields = set().union(*(field_paths(d) for d in diffs))
+    listed = documented("Difference (")
+    assert covered(diff_fields, listed) == set()
+    assert {p for p in listed if not p.endswith(".*")} <= diff_fields
+    assert {p[:-4] for p in listed if p.endswith("[].*")} <= {
+        p.split("[].")[0] for p in diff_fields}
 
 
 def test_diff_table_lists_changed_cells_as_before_arrow_after(blog, widened):

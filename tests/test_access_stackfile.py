@@ -14,7 +14,6 @@ from access.stackfile import (
     load_settings,
     pulumi_string,
     read_stack_config,
-    split_config,
     stack_file,
 )
 from components.settings import ConfigError, Settings, available_functions
@@ -28,9 +27,33 @@ def write(tmp_path, config, name="Pulumi.test.yaml"):
     return path
 
 
-def test_stack_names_map_to_stack_files_in_the_project():
+def test_stack_names_map_to_stack_files_in_the_project(tmp_path):
     assert stack_file("dev") == ROOT / "Pulumi.dev.yaml"
-    assert stack_file("acme/jwt-scoped-api/prod") == ROOT / "Pulumi.prod.yaml"
+    (tmp_path / "Pulumi.prod.yaml").write_text("config: {}\n")
+    assert stack_file("acme/jwt-scoped-api/prod", tmp_path) == tmp_path / "Pulumi.prod.yaml"
+
+
+def test_an_unknown_stack_lists_the_stack_files_there_are(tmp_path):
+    for name in ("dev", "prod"):
+        (tmp_path / f"Pulumi.{name}.yaml").write_text("config: {}\n")
+    (tmp_path / "Pulumi.yaml").write_text("name: x\n")
+    with pytest.raises(StackFileError) as raised:
+        stack_file("staging", tmp_path)
+    assert str(raised.value) == (f"no stack 'staging': there is no Pulumi.staging.yaml in "
+                                 f"{tmp_path}; stacks with a file: dev, prod (or pass --config FILE)")
+
+
+def test_the_project_file_is_not_taken_for_a_stack_file():
+    with pytest.raises(StackFileError, match="Pulumi.yaml: this is the project file .* not a stack file"):
+        read_stack_config(ROOT / "Pulumi.yaml")
+
+
+def test_a_yaml_error_names_the_file_line_and_column(tmp_path):
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text("config:\n  aws:region: us-east-1\n  jwt-scoped-api:groups: [admin\n")
+    with pytest.raises(StackFileError) as raised:
+        read_stack_config(path)
+    assert str(raised.value).startswith(f"{path}:4:1: not valid YAML: ")
 
 
 def test_the_project_namespace_is_stripped_and_other_namespaces_kept_aside():
@@ -43,9 +66,9 @@ def test_the_project_namespace_is_stripped_and_other_namespaces_kept_aside():
     assert not any(":" in key for key in config.project)
 
 
-def test_a_key_without_namespace_belongs_to_the_project_as_in_pulumi():
-    project, other = split_config({"stageName": "Test", "aws:region": "eu-west-1"})
-    assert project == {"stageName": "Test"} and other == {"aws:region": "eu-west-1"}
+def test_a_key_without_namespace_belongs_to_the_project_as_in_pulumi(tmp_path):
+    config = read_stack_config(write(tmp_path, {"stageName": "Test", "aws:region": "eu-west-1"}))
+    assert config.project == {"stageName": "Test"} and config.other == {"aws:region": "eu-west-1"}
 
 
 @pytest.mark.parametrize(("value", "passed"), [
@@ -57,7 +80,7 @@ def test_values_reach_parse_settings_as_pulumi_passes_them(value, passed):
 
 
 def test_the_functions_are_the_folders_with_a_handler_as_the_program_lists_them():
-    assert available_functions(FUNCTIONS_DIR) == {"admin_user", "regular_user", "pre_token_generation"}
+    assert available_functions(FUNCTIONS_DIR) == {"admin_user", "regular_user"}
 
 
 def test_the_blog_file_loads():
@@ -80,6 +103,9 @@ BAD_CONFIGS = {
     "missing function folder": lambda c: c[f"{NS}:routes"][1].update(function="reports"),
     "several at once": lambda c: (c.update({f"{NS}:tokenUse": "both"}),
                                   c[f"{NS}:users"][0].update(groups=["nope"])),
+    "namespace typo": lambda c: c.update({f"{NS}i:stageName": "Test"}),
+    "list written as one string": lambda c: c.update(
+        {f"{NS}:callbackUrls": "https://a.example.com/cb, https://b.example.com/cb"}),
 }
 
 

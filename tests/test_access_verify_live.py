@@ -62,14 +62,16 @@ def run_verify(capsys, tmp_path, config_path, outputs, *extra):
     return code, captured.out, captured.err
 
 
-def rows(out: str) -> dict[tuple[str, str], list[str]]:
-    """(route, caller) -> [expected, actual, result, reason...] from the report."""
-    table = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 6 and parts[4].isdigit():
-            table[(f"{parts[0]} {parts[1]}", parts[2])] = parts[3:]
-    return table
+def verify_json(capsys, tmp_path, config_path, outputs, *extra):
+    """(exit code, {(route, caller): outcome}, document) from ``verify --format json``."""
+    code, out, err = run_verify(capsys, tmp_path, config_path, outputs, "--format", "json", *extra)
+    assert err == ""
+    document = json.loads(out)
+    return code, {(o["route"], o["caller"]): o for o in document["outcomes"]}, document
+
+
+def cells(outcomes) -> dict[tuple[str, str], tuple]:
+    return {k: (o["expected"], o["actual"], o["ok"]) for k, o in outcomes.items()}
 
 
 BLOG = ROOT / "Pulumi.dev.yaml"
@@ -77,25 +79,39 @@ BLOG = ROOT / "Pulumi.dev.yaml"
 
 def test_the_blog_stack_matches_the_plan_in_every_cell(cognito, capsys, tmp_path):
     with deployed(cognito, BLOG) as (gateway, outputs):
-        code, out, err = run_verify(capsys, tmp_path, BLOG, outputs)
-    assert (code, err) == (0, "")
-    table = rows(out)
-    assert {k: v[:3] for k, v in table.items()} == {
-        ("GET /AdminUser", "(anonymous)"): ["401", "401", "ok"],
-        ("GET /AdminUser", "adminuser"): ["200", "200", "ok"],
-        ("GET /AdminUser", "regularuser"): ["403", "403", "ok"],
-        ("GET /AdminUser", "(tampered)"): ["401", "401", "ok"],
-        ("GET /RegularUser", "(anonymous)"): ["401", "401", "ok"],
-        ("GET /RegularUser", "adminuser"): ["200", "200", "ok"],
-        ("GET /RegularUser", "regularuser"): ["200", "200", "ok"],
-        ("GET /RegularUser", "(tampered)"): ["401", "401", "ok"],
+        code, outcomes, document = verify_json(capsys, tmp_path, BLOG, outputs)
+    assert code == 0 and document["mismatches"] == 0
+    assert cells(outcomes) == {
+        ("GET /AdminUser", "(anonymous)"): (401, 401, True),
+        ("GET /AdminUser", "adminuser"): (200, 200, True),
+        ("GET /AdminUser", "regularuser"): (403, 403, True),
+        ("GET /AdminUser", "(tampered)"): (401, 401, True),
+        ("GET /AdminUser", "(other-token)"): (403, 403, True),  # adminuser's access token
+        ("GET /RegularUser", "(anonymous)"): (401, 401, True),
+        ("GET /RegularUser", "adminuser"): (200, 200, True),
+        ("GET /RegularUser", "regularuser"): (200, 200, True),
+        ("GET /RegularUser", "(tampered)"): (401, 401, True),
+        ("GET /RegularUser", "(other-token)"): (403, 403, True),
     }
     # Each 401 shows why, from the www-authenticate header: the signature check really ran.
-    assert " ".join(table[("GET /AdminUser", "(tampered)")][3:]) == "the token signature is invalid"
-    assert " ".join(table[("GET /AdminUser", "(anonymous)")][3:]) == (
+    assert outcomes[("GET /AdminUser", "(tampered)")]["reason"] == "the token signature is invalid"
+    assert outcomes[("GET /AdminUser", "(anonymous)")]["reason"] == (
         "the Authorization header is missing")
-    assert out.rstrip().endswith("All 8 cells match.")
-    assert gateway.token_uses == {"id"}
+    assert gateway.token_uses == {"id", "access"}
+
+
+def test_the_table_report_reads_row_by_row(cognito, capsys, tmp_path):
+    with deployed(cognito, BLOG) as (_, outputs):
+        code, out, err = run_verify(capsys, tmp_path, BLOG, outputs)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[:3] == [
+        f"Verifying {outputs['api_url']} with id tokens: 2 routes, 2 users signed in",
+        "(tampered) is adminuser's id token with one signature character changed",
+        "(other-token) is adminuser's access token, which carries no group scope"]
+    assert "GET /AdminUser    (tampered)     401       401     ok        the token signature is " \
+           "invalid" in lines
+    assert lines[-1] == "All 10 cells match."
 
 
 def test_a_gateway_that_admits_regularuser_to_adminuser_fails_naming_the_cell(
@@ -111,23 +127,28 @@ def test_a_gateway_that_admits_regularuser_to_adminuser_fails_naming_the_cell(
     finally:
         wrong.stop()
     assert code == 1 and err == ""
-    assert rows(out)[("GET /AdminUser", "regularuser")][:3] == ["403", "200", "MISMATCH"]
     assert out.splitlines()[-2:] == ["1 mismatch:",
                                      "  regularuser  GET /AdminUser  expected 403, got 200"]
 
 
-def test_access_tokens_path_parameters_any_and_users_without_groups(cognito, capsys, tmp_path):
-    config = scaled_config()  # tokenUse access, {id}, {proxy+}, ANY, a user "nobody"
+def test_access_tokens_path_parameters_any_public_and_signed_in_routes(cognito, capsys, tmp_path):
+    config = scaled_config()  # tokenUse access, {id}, {proxy+}, ANY, public, signed-in, "nobody"
+    del config[f"{NS}:corsOrigins"]  # this stand-in answers no preflights; the sandbox does
     path = tmp_path / "Pulumi.scaled.yaml"
     path.write_text(yaml.safe_dump({"config": config}))
     with deployed(cognito, path) as (gateway, outputs):
-        code, out, err = run_verify(capsys, tmp_path, path, outputs)
-    assert (code, err) == (0, ""), out
-    assert gateway.token_uses == {"access"}
-    table = rows(out)
-    assert table[("POST /documents/{id}", "erin")][:3] == ["200", "200", "ok"]
-    assert table[("ANY /admin/{proxy+}", "nobody")][:3] == ["403", "403", "ok"]
-    assert "All 24 cells match." in out  # 4 routes x (anonymous, 4 users, tampered)
+        code, outcomes, document = verify_json(capsys, tmp_path, path, outputs)
+    assert code == 0, document
+    assert gateway.token_uses == {"access", "id"}
+    got = cells(outcomes)
+    assert got[("POST /documents/{id}", "erin")] == (200, 200, True)
+    assert got[("ANY /admin/{proxy+}", "nobody")] == (403, 403, True)
+    assert got[("GET /AdminUser", "(other-token)")] == (403, 403, True)  # alice's ID token
+    assert got[("GET /me", "(other-token)")] == (200, 200, True)  # any valid token
+    assert got[("GET /health", "(anonymous)")] == (200, 200, True)
+    assert got[("GET /health", "(tampered)")] == (200, 200, True)  # no authorizer runs
+    assert got[("GET /me", "(tampered)")] == (401, 401, True)
+    assert len(outcomes) == 6 * 7  # 6 routes x (anonymous, 4 users, tampered, other token)
 
 
 def test_a_wrong_password_is_a_clear_error(cognito, capsys, tmp_path):
@@ -165,15 +186,15 @@ def test_a_stage_that_is_still_settling_is_retried(cognito, capsys, tmp_path):
     with deployed(cognito, BLOG, fail_first=3) as (gateway, outputs):
         code, out, _ = run_verify(capsys, tmp_path, BLOG, outputs, "--attempts", "4")
     assert code == 0, out
-    assert gateway.requests == 8 + 3
+    assert gateway.requests == 10 + 3
 
 
 def test_a_stage_that_never_settles_reports_its_status_after_the_last_try(cognito, capsys, tmp_path):
     with deployed(cognito, BLOG, fail_first=10**6) as (gateway, outputs):
         code, out, _ = run_verify(capsys, tmp_path, BLOG, outputs, "--attempts", "2")
     assert code == 1
-    assert gateway.requests == 8 * 2
-    assert "  adminuser    GET /AdminUser    expected 200, got 503" in out.splitlines()
+    assert gateway.requests == 10 * 2
+    assert "  adminuser      GET /AdminUser    expected 200, got 503" in out.splitlines()
 
 
 def test_outputs_missing_a_key_is_a_clear_error(cognito, capsys, tmp_path):

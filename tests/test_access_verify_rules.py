@@ -13,6 +13,8 @@ from access.outputs import OutputsError, parse_outputs, pulumi_command
 from access.probe import RetryPolicy, error_description, should_retry
 from access.signin import SignInError, cognito_client, sign_in_error_message, token_from
 from access.verify import (
+    OTHER_TOKEN,
+    PREFLIGHT,
     TAMPERED,
     Outcome,
     Probe,
@@ -20,8 +22,10 @@ from access.verify import (
     mismatch_lines,
     probes,
     tamper,
+    token_for,
     url_for,
 )
+from components.modes import TokenUse
 
 from access_configs import settings_of, small_config
 
@@ -214,3 +218,52 @@ def test_retries_are_bounded_with_doubling_capped_sleeps():
     assert RetryPolicy(attempts=5, backoff=1.0, max_sleep=3.0).sleeps() == [1.0, 2.0, 3.0, 3.0]
     assert RetryPolicy(attempts=1).sleeps() == []
     assert RetryPolicy(attempts=3, backoff=0).sleeps() == [0, 0]
+
+
+def test_the_other_token_is_refused_on_group_routes_and_taken_on_signed_in_ones():
+    config = small_config()
+    config["jwt-scoped-api:routes"] += [
+        {"route": "GET /me", "function": "admin_user", "access": "signed-in"},
+        {"route": "GET /health", "function": "admin_user", "access": "public"}]
+    got = {(p.route, p.caller): p.expected
+           for p in probes(build_matrix(settings_of(config)), tampered=True, other_token=True)}
+    assert [got[(r, OTHER_TOKEN)] for r in ("GET /AdminUser", "GET /me", "GET /health")] == [
+        403, 200, 200]
+    assert [got[(r, TAMPERED)] for r in ("GET /AdminUser", "GET /me", "GET /health")] == [
+        401, 401, 200]
+
+
+def test_each_token_is_presented_by_the_right_caller():
+    tokens = {"adminuser": {TokenUse.ID: "a.b.cid", TokenUse.ACCESS: "a.b.cacc"},
+              "regularuser": {TokenUse.ID: "r.b.cid", TokenUse.ACCESS: "r.b.cacc"}}
+    assert token_for("regularuser", tokens, TokenUse.ID) == "r.b.cid"
+    assert token_for("regularuser", tokens, TokenUse.ACCESS) == "r.b.cacc"
+    assert token_for(OTHER_TOKEN, tokens, TokenUse.ID) == "a.b.cacc"
+    assert token_for(TAMPERED, tokens, TokenUse.ID) == tamper("a.b.cid")
+    assert token_for(ANONYMOUS, tokens, TokenUse.ID) is None
+    assert token_for(PREFLIGHT, tokens, TokenUse.ID) is None
+
+
+def test_with_cors_each_route_request_is_preflighted_like_a_browser():
+    matrix = blog_matrix(corsOrigins=["https://app.example.com"])
+    preflights = [p for p in probes(matrix, tampered=True) if p.caller == PREFLIGHT]
+    assert [(p.route, p.method, p.path, p.expected, dict(p.headers)) for p in preflights] == [
+        ("GET /AdminUser", "OPTIONS", "/AdminUser", 204,
+         {"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"}),
+        ("GET /RegularUser", "OPTIONS", "/RegularUser", 204,
+         {"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"})]
+
+
+@pytest.mark.parametrize(("expected", "actual", "allow_origin", "ok"), [
+    (204, 204, "https://app.example.com", True),
+    (204, 204, None, False),                      # no CORS header: the browser refuses it
+    (204, 401, None, False),
+    (None, 200, "https://app.example.com", True),  # a public route's own function: any 2xx
+    (None, 404, None, False),
+    (204, 204, "*", True),
+])
+def test_a_preflight_passes_only_with_its_status_and_the_cors_header(expected, actual,
+                                                                     allow_origin, ok):
+    probe = Probe(PREFLIGHT, "GET /x", "OPTIONS", "/x", expected,
+                  (("Origin", "https://app.example.com"), ("Access-Control-Request-Method", "GET")))
+    assert Outcome(probe, actual, allow_origin=allow_origin).ok is ok
