@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import pytest
@@ -92,8 +91,20 @@ def test_route_resource_names_are_distinct_and_space_free():
     names = [route_resource_name("api", k) for k in keys]
     assert len(set(names)) == len(names)
     assert not any(" " in n for n in names)
-    for a, b in itertools.combinations(keys, 2):
-        assert route_resource_name("api", a) != route_resource_name("api", b)
+    assert all(n.startswith("api-") for n in names)
+
+
+valid_route_keys = st.builds(
+    lambda method, segments: f"{method} /" + "/".join(segments),
+    st.sampled_from(["GET", "ANY", "POST", "OPTIONS"]),
+    st.lists(st.sampled_from(["a", "b", "a-b", "{id}", "x.y"]), max_size=3),
+).filter(lambda key: route_key_problem(key) is None) | st.just("$default")
+
+
+@given(st.lists(valid_route_keys, unique=True, max_size=8))
+def test_property_route_resource_names_are_one_per_route_key(keys):
+    names = [route_resource_name("api", k) for k in keys]
+    assert len(set(names)) == len(names)
 
 
 def test_cors_methods():

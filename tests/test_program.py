@@ -8,11 +8,12 @@ from __future__ import annotations
 import copy
 import json
 import runpy
+from pathlib import Path
 
 import pulumi
 import pytest
 
-from offline.recording import PROGRAM, Run, flatten_config, run_program, run_pulumi, secret_value
+from offline.recording import PROGRAM, ROOT, Run, flatten_config, run_program, run_pulumi, secret_value
 from offline.stacks import NS, blog_config, generated_config, scaled_config
 from offline.trigger_events import V1_EVENT, V2_EVENT
 
@@ -405,3 +406,14 @@ def test_function_descriptions_stay_within_lambdas_limit_with_many_routes():
     (served,) = [f for f in run.of_type(FUNCTION) if f.name == "regular-user"]
     assert served.inputs["description"].startswith("Serves GET /res000, POST /res000, ")
     assert all(len(f.inputs.get("description", "")) <= 256 for f in run.of_type(FUNCTION))
+
+
+def test_each_function_ships_its_own_folder_and_nothing_else(case):
+    """Two route functions are two deployments: each archive holds its own handler only."""
+    config, run = case
+    for spec in config[f"{NS}:routes"]:
+        (function,) = [f for f in run.of_type(FUNCTION)
+                       if f.name == spec["function"].replace("_", "-")]
+        assets = function.inputs["code"].assets
+        assert {name: Path(a.path) for name, a in assets.items()} == {
+            "handler.py": ROOT / "functions" / spec["function"] / "handler.py"}

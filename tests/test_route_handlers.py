@@ -146,9 +146,3 @@ def test_no_authorizer_still_answers_with_no_caller(function_name, message):
 )
 def test_odd_events_answer_with_no_caller_and_never_raise(function_name, message, evt):
     assert answer(function_name, evt) == {"message": message, "caller": None}
-
-
-def test_the_two_routes_are_distinct_modules():
-    admin, regular = load_handler("admin_user"), load_handler("regular_user")
-    assert admin is not regular
-    assert admin.__name__ != regular.__name__
