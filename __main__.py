@@ -1,7 +1,7 @@
-"""jwt-scoped-api: stack config -> validated settings -> components -> stack outputs.
+"""jwt-scoped-api: stack config -> the components' args -> components -> stack outputs.
 
-The only place that reads config. Everything it decides is in ``components/`` as pure,
-tested functions; this file wires them together.
+The only place that reads config (``program.config`` judges it). The components come from the
+``jwt_scoped`` package, installed (``requirements.txt``) as any other program would install it.
 """
 
 from pathlib import Path
@@ -9,18 +9,18 @@ from pathlib import Path
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components import (
+from jwt_scoped import (
     ApiRoute,
     PythonFunction,
     PythonFunctionArgs,
+    RouteAccess,
     ScopedHttpApi,
     ScopedHttpApiArgs,
     ScopedIdentityPool,
-    ScopedIdentityPoolArgs,
 )
-from components.modes import RouteAccess
-from components.route_keys import describe_routes
-from components.settings import (
+from jwt_scoped.route_keys import describe_routes
+from program import outputs
+from program.config import (
     NAMESPACE,
     ConfigError,
     available_functions,
@@ -43,49 +43,39 @@ def stack_config() -> dict:
 
 
 try:
-    settings = parse_stack_config(stack_config(), functions=available_functions(FUNCTIONS_DIR))
+    stack = parse_stack_config(stack_config(), functions=available_functions(FUNCTIONS_DIR))
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 
-identity = ScopedIdentityPool("identity", ScopedIdentityPoolArgs(
-    groups=settings.groups,
-    users=settings.users,
-    token_use=settings.token_use,
-    callback_urls=settings.callback_urls,
-    domain_prefix=settings.domain_prefix,
-    id_token_validity_minutes=settings.id_token_validity_minutes,
-    access_token_validity_minutes=settings.access_token_validity_minutes,
-    refresh_token_validity_days=settings.refresh_token_validity_days,
-    log_retention_days=settings.log_retention_days,
-    protect=settings.protect_user_pool,
-))
+identity = ScopedIdentityPool("identity", stack.identity)
 
 functions = {name: PythonFunction(name.replace("_", "-"), PythonFunctionArgs(
     source_dir=str(FUNCTIONS_DIR / name),
-    description=describe_routes([r.route for r in settings.routes if r.function == name]),
-    log_retention_days=settings.log_retention_days)) for name in settings.functions}
+    description=describe_routes([r.route for r in stack.routes if r.function == name]),
+    log_retention_days=stack.identity.log_retention_days)) for name in stack.functions}
 
 api = ScopedHttpApi("api", ScopedHttpApiArgs(
     issuer=identity.issuer_url,
     # Cognito ID tokens carry the client id in `aud`; access tokens in `client_id`, which the
     # JWT authorizer checks against the audiences when `aud` is absent.
     audiences=[identity.client_id],
-    functions={name: fn.function for name, fn in functions.items()},
-    routes=[ApiRoute(r.route, r.function, [identity.scope_for(g) for g in r.groups],
-                     public=r.access is RouteAccess.PUBLIC) for r in settings.routes],
-    stage_name=settings.stage_name,
-    throttling_burst_limit=settings.throttling_burst_limit,
-    throttling_rate_limit=settings.throttling_rate_limit,
-    cors_origins=settings.cors_origins,
-    log_retention_days=settings.log_retention_days,
+    functions={name: fn.arn for name, fn in functions.items()},
+    routes=[ApiRoute(route_key=r.route, function=r.function,
+                     scopes=[identity.scope_for(g) for g in r.groups or ()],
+                     public=r.access == RouteAccess.PUBLIC) for r in stack.routes],
+    **stack.api,
 ))
 
-pulumi.export("api_url", api.invoke_url)
-pulumi.export("route_urls", api.route_urls)
-pulumi.export("user_pool_id", identity.user_pool_id)
-pulumi.export("app_client_id", identity.client_id)
-pulumi.export("issuer_url", identity.issuer_url)
-pulumi.export("hosted_ui_url", identity.hosted_ui_url)
-pulumi.export("token_use", settings.token_use.value)
-pulumi.export("scopes", {g.name: identity.scope_for(g.name) for g in settings.groups})
-pulumi.export("test_user_passwords", identity.user_passwords)
+exports = {
+    outputs.API_URL: api.invoke_url,
+    outputs.ROUTE_URLS: api.route_urls,
+    outputs.USER_POOL_ID: identity.user_pool_id,
+    outputs.APP_CLIENT_ID: identity.client_id,
+    outputs.ISSUER_URL: identity.issuer_url,
+    outputs.HOSTED_UI_URL: identity.hosted_ui_url,
+    outputs.TOKEN_USE: str(stack.token_use),
+    outputs.SCOPES: identity.scopes,
+    outputs.TEST_USER_PASSWORDS: identity.user_passwords,
+}
+for name in outputs.ALL:
+    pulumi.export(name, exports[name])

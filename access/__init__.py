@@ -5,9 +5,9 @@
 
 Modules, each small and named for what it holds:
 
-- ``stackfile``: a ``Pulumi.<stack>.yaml`` -> the values ``components.settings.parse_settings``
+- ``stackfile``: a ``Pulumi.<stack>.yaml`` -> the values ``program.config.parse_settings``
   takes, exactly as the Pulumi program sees them.
-- ``matrix``: ``Settings`` -> the expected status of every (caller, route) and the reviewer's
+- ``matrix``: ``StackSettings`` -> the expected status of every (caller, route) and the reviewer's
   warnings. Pure.
 - ``token_size``: an honest estimate of a user's token and ``Authorization`` header size. Pure.
 - ``diff``: what changes between two matrices. Pure.

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from components.settings import ConfigError
+from program.config import ConfigError
 
 from . import render
 from .diff import diff_plans

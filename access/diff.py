@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.modes import RouteAccess
+from jwt_scoped.modes import RouteAccess
 
 from .matrix import AccessMatrix, Caller, Route
 

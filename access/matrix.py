@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from components.cors import preflight_route_keys
-from components.modes import RouteAccess, TokenUse
-from components.route_keys import answering_route, sample_requests
-from components.rules import MAX_REQUEST_LINE_AND_HEADERS_BYTES
-from components.scope_format import scope_name
-from components.settings import Settings
+from jwt_scoped.cors import preflight_route_keys
+from jwt_scoped.modes import RouteAccess, TokenUse
+from jwt_scoped.route_keys import answering_route, sample_requests
+from jwt_scoped.rules import MAX_REQUEST_LINE_AND_HEADERS_BYTES
+from jwt_scoped.scope_format import scope_name
+from program.stack import StackSettings
 
 from .token_size import authorization_header_bytes
 
@@ -162,13 +162,13 @@ def expected_status(access: RouteAccess, route_groups: Collection[str],
     return OK if set(token_groups) & set(route_groups) else FORBIDDEN
 
 
-def build_matrix(settings: Settings, client_id: str = CLIENT_ID_PLACEHOLDER) -> AccessMatrix:
+def build_matrix(settings: StackSettings, client_id: str = CLIENT_ID_PLACEHOLDER) -> AccessMatrix:
     """The expected matrix of ``settings``; pass the real ``client_id`` once it is known."""
     samples = sample_requests([r.route for r in settings.routes])
-    routes = [Route(r.route, samples[r.route][0], samples[r.route][1], r.groups,
-                    tuple(scope_name(g, client_id) for g in r.groups), r.access)
+    routes = [Route(r.route, samples[r.route][0], samples[r.route][1], tuple(r.groups or ()),
+                    tuple(scope_name(g, client_id) for g in r.groups or ()), r.access)
               for r in settings.routes]
-    callers = [Caller(u.username, u.groups, tuple(scope_name(g, client_id) for g in u.groups),
+    callers = [Caller(u.username, tuple(u.groups), tuple(scope_name(g, client_id) for g in u.groups),
                       authorization_header_bytes(settings.token_use, u.username, u.groups))
                for u in settings.users]
     callers.append(Caller(ANONYMOUS, (), (), None))
@@ -209,7 +209,7 @@ def _preflights(routes: Sequence[Route]) -> list[Preflight]:
     return out
 
 
-def findings(settings: Settings, routes: Sequence[Route], callers: Sequence[Caller],
+def findings(settings: StackSettings, routes: Sequence[Route], callers: Sequence[Caller],
              samples: dict[str, tuple[str, str, bool]] | None = None) -> list[Finding]:
     """Routes nobody configured can call, users who can call nothing, groups no route admits,
     tokens whose Authorization header comes near API Gateway's request size limit, routes that

@@ -80,7 +80,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from components.modes import RouteAccess
+from jwt_scoped.modes import RouteAccess
 
 from .diff import PlanDiff, callers_admitted, routes_callable
 from .matrix import CLIENT_ID_PLACEHOLDER, AccessMatrix, Caller, Finding, Preflight, Route

@@ -16,8 +16,8 @@ import botocore
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components.cognito_urls import region_of_pool
-from components.modes import TokenUse
+from jwt_scoped.cognito_urls import region_of_pool
+from jwt_scoped.modes import TokenUse
 
 TOKEN_KEYS = {TokenUse.ID: "IdToken", TokenUse.ACCESS: "AccessToken"}
 AUTH_FLOW = "USER_PASSWORD_AUTH"

@@ -1,4 +1,4 @@
-"""A Pulumi stack file -> validated ``Settings``, judged exactly as the program judges it.
+"""A Pulumi stack file -> validated ``StackSettings``, judged exactly as the program judges it.
 
 Pulumi hands the program every config value as a string (structured values as JSON), and
 ``__main__.py`` decodes each with ``decode_config_value`` before ``parse_settings``. Here the same
@@ -17,14 +17,14 @@ from typing import Any
 
 import yaml
 
-from components.settings import (
+from program.config import (
     NAMESPACE,
-    Settings,
     available_functions,
     decode_config_value,
     parse_stack_config,
     split_namespaces,
 )
+from program.stack import StackSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
@@ -123,7 +123,7 @@ def read_stack_config(path: Path | str) -> StackConfig:
     return StackConfig(path, decoded(config))
 
 
-def load_settings(path: Path | str, functions: Collection[str] | None = None) -> Settings:
+def load_settings(path: Path | str, functions: Collection[str] | None = None) -> StackSettings:
     """Read and validate a stack file; raises ``StackFileError`` or the program's ``ConfigError``.
 
     ``functions`` defaults to the folders under ``functions/`` of this checkout, as for the

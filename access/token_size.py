@@ -1,7 +1,7 @@
 """How big a user's token, and so its ``Authorization`` header, will be. Pure.
 
 API Gateway refuses a request whose request line and header values together exceed
-``components.rules.MAX_REQUEST_LINE_AND_HEADERS_BYTES`` (10,240 bytes, hard). Every scope a user's
+``jwt_scoped.rules.MAX_REQUEST_LINE_AND_HEADERS_BYTES`` (10,240 bytes, hard). Every scope a user's
 groups grant makes the token longer, so a user in many groups, or in groups with long names, can
 end up unable to call anything.
 
@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from components.scope_format import scope_name
+from jwt_scoped.scope_format import scope_name
 
 BEARER = "Bearer "
 KID_CHARS = 44

@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from components.modes import TokenUse
-from components.scope_format import scope_name
+from jwt_scoped.modes import TokenUse
+from jwt_scoped.scope_format import scope_name
 
 from .matrix import ANONYMOUS, UNAUTHORIZED, AccessMatrix, expected_status
 from .outputs import StackOutputs

@@ -205,8 +205,8 @@ def probe_cases() -> list[Case]:
 
 def trigger_package(workdir: Path) -> Path:
     """The trigger's deployment package, file for file as ``ScopedIdentityPool`` ships it."""
-    from components.identity_pool import DEFAULT_TRIGGER_DIR, SCOPE_FORMAT_FILE
-    from components.python_function import package_files
+    from jwt_scoped.identity_pool import DEFAULT_TRIGGER_DIR, SCOPE_FORMAT_FILE
+    from jwt_scoped.python_function import package_files
 
     package = workdir / "trigger-package"
     package.mkdir()

@@ -1,8 +1,7 @@
-"""The Lambda functions the components ship themselves, one folder each under ``functions/``
-(stdlib handlers, like the program's route functions): the one place that knows where they are."""
+"""The Lambda functions the components ship themselves (stdlib handlers in ``functions/``,
+installed as package data): the one place that knows where they are."""
 
-from __future__ import annotations
-
+from importlib import resources
 from pathlib import Path
 
 TRIGGER = "pre_token_generation"
@@ -11,12 +10,18 @@ CORS_PREFLIGHT = "cors_preflight"
 """204 for CORS preflights on routes that would otherwise demand a token (``ScopedHttpApi``)."""
 
 ROLES = {TRIGGER: "the Pre Token Generation trigger", CORS_PREFLIGHT: "the CORS preflight answer"}
-
-_FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
+# The import name of each folder in the distribution (pyproject.toml, [tool.setuptools]).
+_PACKAGES = {TRIGGER: "jwt_scoped.trigger", CORS_PREFLIGHT: "jwt_scoped.preflight"}
 
 
 def source_dir(name: str) -> str:
-    """The folder holding ``handler.py`` of the built-in function ``name``."""
+    """The folder holding ``handler.py`` of the built-in function ``name``, wherever the package
+    is installed (a wheel's site-packages, or this repository for an editable install)."""
     if name not in ROLES:
         raise ValueError(f"no built-in function {name!r}; there are: {', '.join(ROLES)}")
-    return str(_FUNCTIONS_DIR / name)
+    return str(Path(str(resources.files(_PACKAGES[name]).joinpath("handler.py"))).parent)
+
+
+def scope_format_file() -> str:
+    """``scope_format.py``, which the trigger ships beside its handler."""
+    return str(resources.files("jwt_scoped").joinpath("scope_format.py"))

@@ -3,8 +3,6 @@ authorizer, or demand one of their scopes too.
 
 It knows nothing of Cognito: any OIDC issuer, audiences and per-route scopes will do."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,11 +10,13 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from . import builtin_functions, rules
+from . import builtin_functions
+from . import rules as r
 from .cors import cors_methods, preflight_problems, preflight_route_keys
+from .model import Problem, from_inputs, require_valid, rules
+from .package import component_options, type_token
 from .python_function import PythonFunction, PythonFunctionArgs
 from .route_keys import parse_route_key, route_key_problem
-from .specs import duplicates
 
 IDENTITY_SOURCE = "$request.header.Authorization"
 
@@ -60,16 +60,19 @@ ACCESS_LOG_PREFIX = "/aws/vendedlogs/apigateway/"
 PREFLIGHT_FUNCTION_KEY = "cors-preflight"
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class ApiRoute:
-    route_key: str
-    """``METHOD /path`` or ``$default``."""
+    """A route: its key, the function that serves it, and who may call it."""
+
+    route_key: str = field(metadata=rules(check=route_key_problem))
+    """``METHOD /path`` (``{param}`` segments, a final greedy ``{proxy+}``) or ``$default``."""
     function: str
-    """Key in ``ScopedHttpApiArgs.functions`` of the Lambda that serves the route."""
-    scopes: Sequence[pulumi.Input[str]] = ()
-    """The token must hold at least one of these (at most 10) in its ``scope`` claim. None:
-    any valid token of the authorizer's issuer and audiences will do."""
-    public: bool = False
+    """Key in ``functions`` of the Lambda function that serves the route."""
+    scopes: Sequence[pulumi.Input[str]] | None = field(default=(), metadata=rules(
+        count=(0, r.MAX_SCOPES_PER_ROUTE)))
+    """The token must hold at least one of these in its ``scope`` claim; at most 10 (API
+    Gateway's hard quota). None: any valid token of the authorizer's issuer and audiences."""
+    public: bool | None = field(default=False, metadata=rules(check=r.boolean_problem))
     """No authorizer at all: anyone may call the route, with or without a token. A public route
     takes no scopes."""
 
@@ -77,71 +80,80 @@ class ApiRoute:
     def demands_token(self) -> bool:
         return not self.public
 
+    def cross_problems(self) -> list[Problem]:
+        if self.public and self.scopes:
+            return [Problem("scopes", "a public route takes no scopes (it has no authorizer to "
+                                      "check them)")]
+        return []
 
-@dataclass
+
+def _route_key_of(route: ApiRoute) -> str | None:
+    key = getattr(route, "route_key", None)
+    return key if isinstance(key, str) else None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ScopedHttpApiArgs:
-    issuer: pulumi.Input[str]
-    """JWT issuer URL; the authorizer fetches its keys from ``<issuer>/.well-known/jwks.json``."""
-    audiences: Sequence[pulumi.Input[str]]
-    """Accepted ``aud`` (or, when absent, ``client_id``) values: 1 to 50."""
-    functions: Mapping[str, aws.lambda_.Function]
-    """Route handlers by key; each gets one integration and one invoke permission."""
-    routes: Sequence[ApiRoute]
-    """The routes; every function must serve at least one."""
-    stage_name: str = rules.DEFAULT_STAGE
-    """Stage to auto-deploy; ``$default`` serves at the API's root URL."""
-    throttling_burst_limit: int = 100
-    """Default route burst limit (requests)."""
-    throttling_rate_limit: float = 50.0
-    """Default route steady-state limit (requests per second)."""
-    cors_origins: Sequence[str] = ()
-    """Browser origins allowed by CORS; empty: no CORS configuration."""
-    log_retention_days: int = 30
-    """Retention of the access logs."""
-    tags: dict = field(default_factory=dict)
+    """The API's token issuer, its functions and routes, and its stage settings."""
+
+    issuer: pulumi.Input[str] = field(metadata=rules(check=r.issuer_problem))
+    """JWT issuer URL (https); the authorizer fetches its keys from
+    ``<issuer>/.well-known/jwks.json``."""
+    audiences: Sequence[pulumi.Input[str]] = field(metadata=rules(
+        count=(1, r.MAX_AUDIENCES), why=r.AUDIENCES_QUOTA))
+    """Accepted ``aud`` (or, where a token has none, ``client_id``) values: 1 to 50."""
+    functions: Mapping[str, pulumi.Input[str]]
+    """Route handlers by key: each one's Lambda function ARN (HTTP APIs integrate a function by
+    its plain ARN). Each gets one integration and one invoke permission."""
+    routes: Sequence[ApiRoute] = field(metadata=rules(
+        count=(1, r.MAX_ROUTES_PER_API), unique=(_route_key_of, "route"), why=r.ROUTES_QUOTA))
+    """The routes, 1 to 300; every function must serve at least one."""
+    stage_name: str | None = field(default=r.DEFAULT_STAGE, metadata=rules(
+        check=r.stage_name_problem))
+    """The stage to auto-deploy. ``$default`` serves at the API's root URL."""
+    throttling_burst_limit: int | None = field(default=100, metadata=rules(
+        check=lambda v: r.whole_range_problem("burst limit", v, *r.THROTTLING_BURST_RANGE)))
+    """The stage's default-route burst limit (requests)."""
+    throttling_rate_limit: float | None = field(default=50.0, metadata=rules(
+        check=lambda v: r.range_problem("rate limit", v, *r.THROTTLING_RATE_RANGE)))
+    """The stage's default-route steady rate, requests per second."""
+    cors_origins: Sequence[str] | None = field(default=(), metadata=rules(
+        each=r.cors_origin_problem, count=(0, r.MAX_CORS_ORIGINS),
+        unique=(lambda o: o, "origin")))
+    """Browser origins allowed by CORS, exactly as browsers send ``Origin``
+    (``https://app.example.com``, no trailing ``/``) or ``*``. Empty: no CORS configuration.
+    Routes that demand a token and would catch a preflight get a public ``OPTIONS`` route."""
+    log_retention_days: int | None = field(default=30, metadata=rules(
+        check=r.log_retention_problem))
+    """Days CloudWatch Logs keeps the access logs (and the CORS preflight function's logs)."""
+    tags: Mapping[str, str] | None = field(default_factory=dict, metadata=rules(
+        check=r.mapping_problem))
     """Tags for the API and its stage."""
 
+    def cross_problems(self) -> list[Problem]:
+        """Routes name known functions, every function serves a route, and with CORS no
+        ``OPTIONS`` route demands a token."""
+        found = [Problem(f"routes[{i}].function", f"unknown function {route.function!r}"
+                         f"{r.suggestion(route.function, self.functions)}; functions are: "
+                         f"{', '.join(sorted(self.functions)) or '(none)'}")
+                 for i, route in enumerate(self.routes) if route.function not in self.functions]
+        served = {route.function for route in self.routes}
+        found += [Problem("functions", f"function {key!r} serves no route")
+                  for key in sorted(set(self.functions) - served)]
+        if PREFLIGHT_FUNCTION_KEY in self.functions:
+            found.append(Problem("functions", f"function key {PREFLIGHT_FUNCTION_KEY!r} is "
+                                              "reserved for the CORS preflight answer"))
+        if self.cors_origins and not any(route_key_problem(k) for k in self._route_keys()):
+            found += [Problem(f"routes[{self._route_keys().index(key)}]", message)
+                      for key, message in preflight_problems(_protected(self.routes)).items()]
+        return found
 
-def api_args_problems(args: ScopedHttpApiArgs) -> list[str]:
-    problems = [p for r in args.routes if (p := route_key_problem(r.route_key))]
-    problems += [f"duplicate route {d!r}" for d in duplicates(r.route_key for r in args.routes)]
-    if not args.routes:
-        problems.append("routes: at least one route is needed")
-    if len(args.routes) > rules.MAX_ROUTES_PER_API:
-        problems.append(f"routes: {len(args.routes)} > {rules.MAX_ROUTES_PER_API} per API")
-    for r in args.routes:
-        if r.public and r.scopes:
-            problems.append(f"route {r.route_key!r}: a public route takes no scopes (it has no "
-                            "authorizer to check them)")
-        if len(r.scopes) > rules.MAX_SCOPES_PER_ROUTE:
-            problems.append(f"route {r.route_key!r}: {len(r.scopes)} scopes; API Gateway takes "
-                            f"at most {rules.MAX_SCOPES_PER_ROUTE} per route")
-        if r.function not in args.functions:
-            problems.append(f"route {r.route_key!r}: unknown function {r.function!r}")
-    unused = set(args.functions) - {r.function for r in args.routes}
-    problems += [f"function {f!r} serves no route" for f in sorted(unused)]
-    if PREFLIGHT_FUNCTION_KEY in args.functions:
-        problems.append(f"function key {PREFLIGHT_FUNCTION_KEY!r} is reserved for the CORS "
-                        "preflight answer")
-    if not 1 <= len(args.audiences) <= rules.MAX_AUDIENCES:
-        problems.append(f"audiences: {len(args.audiences)}; a JWT authorizer takes 1 to "
-                        f"{rules.MAX_AUDIENCES}")
-    problems += filter(None, [rules.stage_name_problem(args.stage_name),
-                              rules.log_retention_problem(args.log_retention_days),
-                              rules.range_problem("throttling_burst_limit",
-                                                  args.throttling_burst_limit,
-                                                  *rules.THROTTLING_BURST_RANGE),
-                              rules.range_problem("throttling_rate_limit",
-                                                  args.throttling_rate_limit,
-                                                  *rules.THROTTLING_RATE_RANGE)])
-    problems += [p for o in args.cors_origins if (p := rules.cors_origin_problem(o))]
-    if args.cors_origins and not problems:
-        problems += preflight_problems(_protected(args.routes)).values()
-    return problems
+    def _route_keys(self) -> list[str]:
+        return [route.route_key for route in self.routes]
 
 
 def _protected(routes: Sequence[ApiRoute]) -> dict[str, bool]:
-    return {r.route_key: r.demands_token for r in routes}
+    return {route.route_key: route.demands_token for route in routes}
 
 
 # A route anyone may call: no authorizer ("authorizationType": NONE, API Gateway's default).
@@ -154,12 +166,23 @@ class ScopedHttpApi(pulumi.ComponentResource):
     throttled, logged stage, and with CORS the public OPTIONS routes that keep preflights away
     from the authorizer."""
 
+    api_id: pulumi.Output[str]
+    """The HTTP API's id."""
+    api_endpoint: pulumi.Output[str]
+    """``https://<apiId>.execute-api.<region>.amazonaws.com``."""
+    execution_arn: pulumi.Output[str]
+    """The ARN that invoke permissions name (``<executionArn>/<stage>/<method>/<path>``)."""
+    invoke_url: pulumi.Output[str]
+    """The stage's URL: the endpoint plus the stage name (nothing for ``$default``)."""
+    route_urls: pulumi.Output[dict[str, str]]
+    """Route key -> the URL it answers at (``{params}`` left as they are)."""
+
     def __init__(self, name: str, args: ScopedHttpApiArgs,
                  opts: pulumi.ResourceOptions | None = None):
-        problems = api_args_problems(args)
-        if problems:
-            raise ValueError(f"ScopedHttpApi {name!r}: " + "; ".join(problems))
-        super().__init__("jwt-scoped-api:index:ScopedHttpApi", name, None, opts)
+        args = from_inputs(ScopedHttpApiArgs, args)  # a dict when another language calls
+        require_valid("ScopedHttpApi", name, args)
+        super().__init__(type_token("ScopedHttpApi"), name, None,
+                         component_options("ScopedHttpApi", opts))
         child = pulumi.ResourceOptions(parent=self)
 
         cors = None
@@ -177,8 +200,9 @@ class ScopedHttpApi(pulumi.ComponentResource):
             jwt_configuration={"issuer": args.issuer, "audiences": list(args.audiences)},
             opts=child)
 
-        functions = {key: (fn.name, fn.invoke_arn) for key, fn in args.functions.items()}
-        routes = [(r.route_key, r.function, r.public, list(r.scopes)) for r in args.routes]
+        functions = dict(args.functions)
+        routes = [(rt.route_key, rt.function, bool(rt.public), list(rt.scopes or ()))
+                  for rt in args.routes]
         preflights = preflight_route_keys(_protected(args.routes)) if args.cors_origins else []
         self.preflight_function = None
         if preflights:
@@ -187,21 +211,21 @@ class ScopedHttpApi(pulumi.ComponentResource):
                     source_dir=builtin_functions.source_dir(builtin_functions.CORS_PREFLIGHT),
                     description=f"CORS preflights of {', '.join(preflights)}",
                     log_retention_days=args.log_retention_days), opts=child)
-            functions[PREFLIGHT_FUNCTION_KEY] = (self.preflight_function.function_name,
-                                                 self.preflight_function.invoke_arn)
+            functions[PREFLIGHT_FUNCTION_KEY] = self.preflight_function.arn
             routes += [(key, PREFLIGHT_FUNCTION_KEY, True, []) for key in preflights]
 
         integrations = {}
         for key in dict.fromkeys(function for _, function, _, _ in routes):
-            function_name, invoke_arn = functions[key]
+            # An HTTP API integrates a Lambda function by its plain ARN as well as by its
+            # invocation URI (AWS re:Post, "HTTP API ... IntegrationUri supports two ARN formats").
             integrations[key] = aws.apigatewayv2.Integration(
                 f"{name}-{key}-integration", api_id=self.api.id, integration_type="AWS_PROXY",
-                integration_method="POST", integration_uri=invoke_arn,
+                integration_method="POST", integration_uri=functions[key],
                 payload_format_version="2.0",  # the default, "1.0", is the REST-style event
                 opts=child)
             # Any stage, method and route of this API, and of no other.
             aws.lambda_.Permission(
-                f"{name}-{key}-invoke", action="lambda:InvokeFunction", function=function_name,
+                f"{name}-{key}-invoke", action="lambda:InvokeFunction", function=functions[key],
                 principal="apigateway.amazonaws.com",
                 source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/*"), opts=child)
 
@@ -229,9 +253,11 @@ class ScopedHttpApi(pulumi.ComponentResource):
 
         self.api_id = self.api.id
         self.api_endpoint = self.api.api_endpoint
+        self.execution_arn = self.api.execution_arn
         self.invoke_url = self.stage.invoke_url
-        keys = [r.route_key for r in args.routes]  # the routes asked for, not the preflights
+        keys = [rt.route_key for rt in args.routes]  # the routes asked for, not the preflights
         self.route_urls = self.stage.invoke_url.apply(
             lambda url: {key: route_url(url, key) for key in keys})
         self.register_outputs({"api_id": self.api_id, "api_endpoint": self.api_endpoint,
+                               "execution_arn": self.execution_arn,
                                "invoke_url": self.invoke_url, "route_urls": self.route_urls})

@@ -1,10 +1,9 @@
 """The project's two choices of mode, each an enumeration defined once. Pure: no Pulumi, no AWS.
 
 Both are ``StrEnum``: a member equals its config spelling (``TokenUse.ACCESS == "access"``), so
-config values, JSON documents and stack outputs carry the plain word.
+config values, JSON documents and stack outputs carry the plain word. Each member's docstring
+describes it in the component package's schema.
 """
-
-from __future__ import annotations
 
 from enum import StrEnum
 
@@ -20,7 +19,7 @@ class TokenUse(StrEnum):
     """The access token's scopes (trigger event V2_0: Essentials or Plus plan)."""
 
     @property
-    def other(self) -> TokenUse:
+    def other(self) -> "TokenUse":
         """The token that carries no group scope: refused (403) on group routes."""
         return TokenUse.ACCESS if self is TokenUse.ID else TokenUse.ID
 

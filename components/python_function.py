@@ -1,7 +1,5 @@
 """PythonFunction: one Lambda function with its own role, log group and least-privilege policy."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,18 +8,21 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from . import rules
+from . import rules as r
+from .model import require_valid, rules
+from .package import component_options, type_token
 
 RUNTIME = "python3.13"  # a current Lambda Python runtime (Lambda "Supported runtimes")
 
 
 def package_files(source_dir: str, extra_files: Mapping[str, str]) -> dict[str, str]:
-    """Archive path -> file on disk: the folder's ``*.py`` files (no caches, no tests), plus
-    ``extra_files``. Sorted, so the archive and its hash only change when a file does."""
+    """Archive path -> file on disk: the folder's ``*.py`` files (no caches, no tests, no
+    ``__init__.py``: Lambda loads ``handler.py`` as a top-level module), plus ``extra_files``.
+    Sorted, so the archive and its hash only change when a file does."""
     folder = Path(source_dir)
     if not (folder / "handler.py").is_file():
         raise ValueError(f"source_dir {source_dir!r} has no handler.py")
-    files = {p.name: str(p) for p in sorted(folder.glob("*.py"))}
+    files = {p.name: str(p) for p in sorted(folder.glob("*.py")) if p.name != "__init__.py"}
     for archive_name, path in extra_files.items():
         if archive_name in files:
             raise ValueError(f"extra file {archive_name!r} would overwrite {files[archive_name]}")
@@ -51,21 +52,27 @@ def log_writer_policy(log_group_arn: str) -> str:
     })
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class PythonFunctionArgs:
+    """A stdlib-only Python Lambda function built from a folder."""
+
     source_dir: str
     """Folder holding ``handler.py`` with ``handler(event, context)``; its ``*.py`` files ship."""
-    extra_files: Mapping[str, str] = field(default_factory=dict)
+    extra_files: Mapping[str, str] | None = field(default_factory=dict)
     """Archive name -> path of further files to ship beside the handler."""
-    description: str | None = None
-    """Shown in the Lambda console."""
-    timeout: int = 10
+    description: str | None = field(default=None, metadata=rules(
+        check=lambda v: r.text_problem("description", v, r.LAMBDA_DESCRIPTION_MAX)))
+    """Shown in the Lambda console; at most 256 characters."""
+    timeout: int | None = field(default=10, metadata=rules(
+        check=lambda v: r.whole_range_problem("timeout", v, *r.LAMBDA_TIMEOUT_RANGE)))
     """Seconds before Lambda stops an invocation."""
-    memory_size: int = 128
+    memory_size: int | None = field(default=128, metadata=rules(
+        check=lambda v: r.whole_range_problem("memory size", v, *r.LAMBDA_MEMORY_RANGE)))
     """Megabytes of memory (and proportional CPU)."""
-    log_retention_days: int = 30
+    log_retention_days: int | None = field(default=30, metadata=rules(
+        check=r.log_retention_problem))
     """Days CloudWatch Logs keeps this function's logs; one of the allowed retention values."""
-    runtime: str = RUNTIME
+    runtime: str | None = RUNTIME
     """Lambda runtime identifier."""
 
 
@@ -73,17 +80,12 @@ class PythonFunction(pulumi.ComponentResource):
     """A stdlib-only Python Lambda function: function, execution role, log group, and an inline
     policy that allows writing to that log group only."""
 
-    function: aws.lambda_.Function
-    role: aws.iam.Role
-    log_group: aws.cloudwatch.LogGroup
-
     def __init__(self, name: str, args: PythonFunctionArgs,
                  opts: pulumi.ResourceOptions | None = None):
-        problem = rules.log_retention_problem(args.log_retention_days)
-        if problem:
-            raise ValueError(f"PythonFunction {name!r}: log_retention_days: {problem}")
-        files = package_files(args.source_dir, args.extra_files)
-        super().__init__("jwt-scoped-api:index:PythonFunction", name, None, opts)
+        require_valid("PythonFunction", name, args)
+        files = package_files(args.source_dir, args.extra_files or {})
+        super().__init__(type_token("PythonFunction"), name, None,
+                         component_options("PythonFunction", opts))
         child = pulumi.ResourceOptions(parent=self)
 
         self.log_group = aws.cloudwatch.LogGroup(

@@ -10,6 +10,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .rules import LAMBDA_DESCRIPTION_MAX
+
 DEFAULT_ROUTE = "$default"
 METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
@@ -175,10 +177,7 @@ _SAMPLE_VALUES = ("sample", "sample-1", "sample-2", "sample-3")
 _OTHER_SAMPLE_METHODS = ("HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
-LAMBDA_DESCRIPTION_LIMIT = 256  # Lambda CreateFunction: Description, 0-256 characters
-
-
-def describe_routes(route_keys: Sequence[str], limit: int = LAMBDA_DESCRIPTION_LIMIT) -> str:
+def describe_routes(route_keys: Sequence[str], limit: int = LAMBDA_DESCRIPTION_MAX) -> str:
     """``Serves GET /a, GET /b`` for a function's description, cut to ``limit`` characters
     with a count of the routes left out."""
     text = f"Serves {', '.join(route_keys)}"

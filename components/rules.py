@@ -3,7 +3,9 @@ invalid, or ``None``. Numbers are AWS quotas and limits; each carries its source
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Collection, Mapping
 from urllib.parse import urlsplit
 
 from .modes import TokenUse, choice_problem
@@ -14,6 +16,19 @@ MAX_AUDIENCES = 50  # hard: audiences per JWT authorizer
 MAX_ROUTES_PER_API = 300  # default, raisable
 MAX_AUTHORIZERS_PER_API = 10
 MAX_REQUEST_LINE_AND_HEADERS_BYTES = 10_240  # hard: request line and header values
+SCOPES_QUOTA = f"API Gateway allows at most {MAX_SCOPES_PER_ROUTE} scopes per route (hard quota)"
+ROUTES_QUOTA = f"an HTTP API holds at most {MAX_ROUTES_PER_API} routes (a quota AWS can raise)"
+AUDIENCES_QUOTA = f"a JWT authorizer takes at most {MAX_AUDIENCES} audiences (hard quota)"
+
+# Lambda CreateFunction limits: Description 0-256 characters, Timeout 1-900 s, MemorySize
+# 128-10,240 MB.
+LAMBDA_DESCRIPTION_MAX = 256
+LAMBDA_TIMEOUT_RANGE = (1, 900)
+LAMBDA_MEMORY_RANGE = (128, 10_240)
+
+# Cognito CreateGroup: Description at most 2048 characters; Precedence a non-negative integer.
+GROUP_DESCRIPTION_MAX = 2048
+GROUP_PRECEDENCE_RANGE = (0, 2**31 - 1)
 
 # Cognito GroupName/Username allow most printable Unicode; we accept a portable subset because a
 # group name becomes an OAuth scope token (RFC 6749 3.3: no spaces, quotes or backslashes), part
@@ -38,6 +53,12 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 # refresh 60 minutes to 10 years; we take refresh in whole days).
 TOKEN_MINUTES_RANGE = (5, 1440)
 REFRESH_DAYS_RANGE = (1, 3650)
+# Cognito quotas: callback URLs per app client ("Quotas in Amazon Cognito", 100).
+MAX_CALLBACK_URLS = 100
+CALLBACK_URLS_WHY = (f"the code flow needs one, and Cognito takes at most {MAX_CALLBACK_URLS} "
+                     "per app client")
+# CORS allowOrigins of an HTTP API: we accept up to this many (each is one header value to match).
+MAX_CORS_ORIGINS = 100
 
 # Stage default-route throttling bounds we accept: API Gateway's default account quota is
 # 10,000 requests per second with a burst of 5,000 ("Amazon API Gateway quotas").
@@ -119,4 +140,53 @@ def token_use_problem(value: object) -> str | None:
 def range_problem(what: str, value: object, low: float, high: float) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         return f"{what} {value!r} is out of range {low}-{high}"
+    return None
+
+
+def whole_range_problem(what: str, value: object, low: int, high: int) -> str | None:
+    """A whole number within ``low``-``high``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"{what} must be a whole number, got {value!r}"
+    return range_problem(what, value, low, high)
+
+
+def text_problem(what: str, value: object, max_length: int) -> str | None:
+    if not isinstance(value, str) or len(value) > max_length:
+        return f"{what} must be a string of at most {max_length} characters, got {value!r}"
+    return None
+
+
+def suggestion(word: object, options: Collection[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``options``, or nothing."""
+    close = difflib.get_close_matches(word, list(options), n=1) if isinstance(word, str) else []
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_group_problem(name: object, known: Collection[str]) -> str | None:
+    """A reference to a group that does not exist, with the closest one and the full list."""
+    if name in known:
+        return None
+    return (f"unknown group {name!r}{suggestion(name, known)}; groups are: "
+            f"{', '.join(sorted(known)) or '(none)'}")
+
+
+def boolean_problem(value: object) -> str | None:
+    return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
+
+
+def mapping_problem(value: object) -> str | None:
+    """Tags and the like: a mapping of strings to strings."""
+    if isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, str)
+                                          for k, v in value.items()):
+        return None
+    return f"expected a mapping of strings to strings, got {value!r}"
+
+
+def issuer_problem(value: object) -> str | None:
+    """A JWT authorizer's issuer: an https URL (API Gateway fetches its keys over https)."""
+    if not isinstance(value, str):
+        return f"issuer must be a string, got {value!r}"
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        return f"issuer {value!r} is not an https URL"
     return None

@@ -1,50 +1,35 @@
-"""Plain value types shared by the stack settings and the components (no Pulumi imports)."""
+"""The groups and test users of a ``ScopedIdentityPool``: value types with their rules."""
 
-from __future__ import annotations
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-
-from . import rules
+from . import rules as r
+from .model import rules
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GroupSpec:
     """A Cognito group; membership grants the scope ``<name>-<appClientId>``."""
 
-    name: str
-    """Group name: also the first part of its scope (see ``rules.NAME_RULE``)."""
-    description: str | None = None
-    """Shown in the Cognito console."""
-    precedence: int | None = None
-    """Cognito precedence (lower wins) when a user's groups carry IAM roles; not used for scopes."""
+    name: str = field(metadata=rules(check=lambda v: r.name_problem("group name", v)))
+    """Group name: also the first part of its scope. 1-128 characters from letters, digits and
+    ``. _ @ + = -`` (a scope is one word of the space-separated ``scope`` claim)."""
+    description: str | None = field(default=None, metadata=rules(
+        check=lambda v: r.text_problem("description", v, r.GROUP_DESCRIPTION_MAX)))
+    """Shown in the Cognito console; at most 2048 characters."""
+    precedence: int | None = field(default=None, metadata=rules(
+        check=lambda v: r.whole_range_problem("precedence", v, *r.GROUP_PRECEDENCE_RANGE)))
+    """Cognito precedence (lower wins) when a user's groups carry IAM roles; not used for
+    scopes."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UserSpec:
-    """A test user with a generated permanent password."""
+    """A test user with a generated permanent password and no invitation."""
 
-    username: str
-    """Sign-in name (case-insensitive)."""
-    groups: tuple[str, ...] = ()
+    username: str = field(metadata=rules(check=lambda v: r.name_problem("username", v)))
+    """Sign-in name (case-insensitive): 1-128 characters from letters, digits and
+    ``. _ @ + = -``."""
+    groups: Sequence[str] | None = field(default=(), metadata=rules(
+        unique=(lambda g: g, "group")))
     """Names of the groups the user belongs to."""
-
-
-def duplicates(values: Iterable[str]) -> list[str]:
-    """Values that occur more than once, in order of first occurrence."""
-    counts = Counter(values)
-    return [v for v in counts if counts[v] > 1]
-
-
-def membership_problems(groups: Sequence[GroupSpec], users: Sequence[UserSpec]) -> list[str]:
-    """Group and user names that are invalid, repeated, or that refer to an unknown group."""
-    problems = [p for g in groups if (p := rules.name_problem("group name", g.name))]
-    problems += [p for u in users if (p := rules.name_problem("username", u.username))]
-    problems += [f"duplicate group {d!r}" for d in duplicates(g.name for g in groups)]
-    problems += [f"duplicate username {d!r} (usernames are case-insensitive)"
-                 for d in duplicates(u.username.lower() for u in users)]
-    known = {g.name for g in groups}
-    problems += [f"user {u.username!r} names unknown group {g!r}"
-                 for u in users for g in u.groups if g not in known]
-    return problems

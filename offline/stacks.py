@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from components.settings import NAMESPACE
+from program.config import NAMESPACE
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = NAMESPACE

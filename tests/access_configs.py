@@ -1,14 +1,15 @@
-"""Stack configs for the access tests, turned into ``Settings`` by the project's own parser."""
+"""Stack configs for the access tests, turned into ``StackSettings`` by the project's own parser."""
 
 from __future__ import annotations
 
 from access.stackfile import FUNCTIONS_DIR
-from components.settings import Settings, available_functions, parse_settings
 from offline.stacks import NS
+from program.config import available_functions, parse_settings
+from program.stack import StackSettings
 
 
-def settings_of(config: dict) -> Settings:
-    """A stack config dict (keys as in a stack file) -> Settings, exactly as the program would."""
+def settings_of(config: dict) -> StackSettings:
+    """A stack config dict (keys as in a stack file) -> StackSettings, exactly as the program would."""
     raw = {k.removeprefix(f"{NS}:"): v for k, v in config.items() if not k.startswith("aws:")}
     return parse_settings(raw, functions=available_functions(FUNCTIONS_DIR))
 

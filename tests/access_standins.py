@@ -31,10 +31,10 @@ import boto3
 import jwt
 from moto.server import ThreadedMotoServer
 
-from components.http_api import route_url
-from components.route_keys import answering_route
-from components.scope_format import scope_name
-from components.settings import Settings
+from jwt_scoped.http_api import route_url
+from jwt_scoped.route_keys import answering_route
+from jwt_scoped.scope_format import scope_name
+from program.stack import StackSettings
 
 from functions_loader import load_handler
 
@@ -68,7 +68,7 @@ def password_for(username: str) -> str:
     return f"Pw-{username}-9xZ.long-enough"
 
 
-def seed_stack(moto_url: str, settings: Settings, region: str = REGION) -> dict:
+def seed_stack(moto_url: str, settings: StackSettings, region: str = REGION) -> dict:
     """Create the pool, public client, groups and users of ``settings`` in moto. Returns the
     stack outputs without ``api_url``/``route_urls`` (those come from the gateway)."""
     cognito = admin_client(moto_url, region)
@@ -261,13 +261,13 @@ class Gateway:
         return claims.get("scope", "").split() + list(added)
 
 
-def gateway_for(settings: Settings, seeded: Mapping, moto_url: str, *,
+def gateway_for(settings: StackSettings, seeded: Mapping, moto_url: str, *,
                 scopes: Mapping[str, Sequence[str]] | None = None, fail_first: int = 0) -> Gateway:
     """A started gateway serving ``settings``' routes with their scopes for the seeded pool;
     ``scopes`` overrides the scopes of some routes (a misconfigured gateway)."""
     client_id = seeded["app_client_id"]
     routes = [GatewayRoute(r.route, r.function, list((scopes or {}).get(
-        r.route, [scope_name(g, client_id) for g in r.groups])), r.access == "public")
+        r.route, [scope_name(g, client_id) for g in r.groups or ()])), r.access == "public")
         for r in settings.routes]
     return Gateway(issuer=seeded["issuer_url"], audience=client_id,
                    jwks_url=f"{moto_url}/{seeded['user_pool_id']}/.well-known/jwks.json",

@@ -12,8 +12,8 @@ import yaml
 
 from access.__main__ import main
 from access.stackfile import FUNCTIONS_DIR, read_stack_config
-from components.settings import ConfigError, available_functions, parse_settings
 from offline.stacks import NS, ROOT, blog_config
+from program.config import ConfigError, available_functions, parse_settings
 
 
 def write(path, config):

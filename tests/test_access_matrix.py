@@ -23,9 +23,9 @@ from access.token_size import (
     estimated_claims,
     token_length,
 )
-from components.modes import RouteAccess
-from components.rules import MAX_REQUEST_LINE_AND_HEADERS_BYTES
-from components.scope_format import scope_name
+from jwt_scoped.modes import RouteAccess
+from jwt_scoped.rules import MAX_REQUEST_LINE_AND_HEADERS_BYTES
+from jwt_scoped.scope_format import scope_name
 from offline.stacks import NS, ROOT, scaled_config
 
 from access_configs import settings_of, small_config

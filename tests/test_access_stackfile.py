@@ -16,9 +16,10 @@ from access.stackfile import (
     read_stack_config,
     stack_file,
 )
-from components.settings import ConfigError, Settings, available_functions
 from offline.recording import run_program
 from offline.stacks import NS, ROOT, blog_config, scaled_config
+from program.config import ConfigError, available_functions
+from program.stack import StackSettings
 
 
 def write(tmp_path, config, name="Pulumi.test.yaml"):
@@ -85,7 +86,7 @@ def test_the_functions_are_the_folders_with_a_handler_as_the_program_lists_them(
 
 def test_the_blog_file_loads():
     settings = load_settings(ROOT / "Pulumi.dev.yaml")
-    assert isinstance(settings, Settings)
+    assert isinstance(settings, StackSettings)
     assert [u.username for u in settings.users] == ["adminuser", "regularuser"]
 
 

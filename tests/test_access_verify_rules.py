@@ -25,7 +25,7 @@ from access.verify import (
     token_for,
     url_for,
 )
-from components.modes import TokenUse
+from jwt_scoped.modes import TokenUse
 
 from access_configs import settings_of, small_config
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from components import (
+from jwt_scoped import (
     ApiRoute,
     GroupSpec,
     PythonFunction,
@@ -18,10 +18,14 @@ from components import (
     ScopedIdentityPoolArgs,
     UserSpec,
 )
-from components.python_function import package_files
+from jwt_scoped.python_function import package_files
 from offline.recording import ROOT, RecordingMocks, run_pulumi
 
 HANDLER_DIR = str(ROOT / "functions" / "admin_user")
+
+
+def route(key: str, function: str, scopes=(), public: bool = False) -> ApiRoute:
+    return ApiRoute(route_key=key, function=function, scopes=scopes, public=public)
 AUTH0 = "https://example.eu.auth0.com/"
 
 
@@ -29,10 +33,10 @@ def auth0_api(name="orders", **overrides):
     """An API in front of a non-Cognito issuer: the component needs no Cognito at all."""
     fn = PythonFunction("orders-fn", PythonFunctionArgs(source_dir=HANDLER_DIR))
     args = dict(issuer=AUTH0, audiences=["https://orders.example.com", "mobile-app"],
-                functions={"orders": fn.function},
-                routes=[ApiRoute("GET /orders/{id}", "orders", ["orders:read"]),
-                        ApiRoute("POST /orders", "orders", ["orders:write", "admin"]),
-                        ApiRoute("$default", "orders", ["admin"])])
+                functions={"orders": fn.arn},
+                routes=[route("GET /orders/{id}", "orders", ["orders:read"]),
+                        route("POST /orders", "orders", ["orders:write", "admin"]),
+                        route("$default", "orders", ["admin"])])
     args.update(overrides)
     return ScopedHttpApi(name, ScopedHttpApiArgs(**args))
 
@@ -64,21 +68,23 @@ def test_http_api_children_are_named_after_and_parented_to_the_component():
 
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"routes": [ApiRoute("GET /a", "orders", ["s"]), ApiRoute("GET /a", "orders", ["s"])]},
-     "duplicate route 'GET /a'"),
-    ({"routes": [ApiRoute("GET /a", "orders", [f"s{i}" for i in range(11)])]},
-     "route 'GET /a': 11 scopes"),
-    ({"routes": [ApiRoute("GET /a", "orders", ["s"], public=True)]},
-     "route 'GET /a': a public route takes no scopes"),
-    ({"routes": [ApiRoute("OPTIONS /a", "orders")], "cors_origins": ["https://app.example.com"]},
-     "OPTIONS /a demands a token, so every CORS preflight to its path would get 401"),
-    ({"routes": [ApiRoute("GET /a", "nope", ["s"])]}, "unknown function 'nope'"),
-    ({"routes": [ApiRoute("get /a", "orders", ["s"])]}, "method 'get'"),
-    ({"audiences": [f"a{i}" for i in range(51)]}, "audiences: 51"),
-    ({"audiences": []}, "audiences: 0"),
-    ({"stage_name": "a b"}, "stage name 'a b'"),
-    ({"log_retention_days": 2}, "log retention 2"),
-    ({"cors_origins": ["example.com"]}, "CORS origin 'example.com'"),
+    ({"routes": [route("GET /a", "orders", ["s"]), route("GET /a", "orders", ["s"])]},
+     "routes: duplicate route 'GET /a' (2 times)"),
+    ({"routes": [route("GET /a", "orders", [f"s{i}" for i in range(11)])]},
+     "routes[0].scopes: expected 0 to 10 entries, got 11"),
+    ({"routes": [route("GET /a", "orders", ["s"], public=True)]},
+     "routes[0].scopes: a public route takes no scopes"),
+    ({"routes": [route("OPTIONS /a", "orders")], "cors_origins": ["https://app.example.com"]},
+     "routes[0]: OPTIONS /a demands a token, so every CORS preflight to its path would get 401"),
+    ({"routes": [route("GET /a", "nope", ["s"])]}, "routes[0].function: unknown function 'nope'"),
+    ({"routes": [route("get /a", "orders", ["s"])]},
+     "routes[0].route_key: route key 'get /a' has method 'get'"),
+    ({"audiences": [f"a{i}" for i in range(51)]}, "audiences: expected 1 to 50 entries, got 51"),
+    ({"audiences": []}, "audiences: expected 1 to 50 entries, got 0"),
+    ({"issuer": "http://example.com/"}, "issuer: issuer 'http://example.com/' is not an https URL"),
+    ({"stage_name": "a b"}, "stage_name: stage name 'a b'"),
+    ({"log_retention_days": 2}, "log_retention_days: log retention 2"),
+    ({"cors_origins": ["example.com"]}, "cors_origins[0]: CORS origin 'example.com'"),
 ])
 def test_http_api_refuses_bad_args_before_registering_anything(overrides, message):
     mocks = RecordingMocks()
@@ -93,16 +99,16 @@ def test_http_api_refuses_a_function_that_serves_no_route():
         spare = PythonFunction("spare", PythonFunctionArgs(source_dir=HANDLER_DIR))
         fn = PythonFunction("fn", PythonFunctionArgs(source_dir=HANDLER_DIR))
         return ScopedHttpApi("api", ScopedHttpApiArgs(
-            issuer=AUTH0, audiences=["x"], functions={"fn": fn.function, "spare": spare.function},
-            routes=[ApiRoute("GET /", "fn", ["s"])]))
+            issuer=AUTH0, audiences=["x"], functions={"fn": fn.arn, "spare": spare.arn},
+            routes=[route("GET /", "fn", ["s"])]))
 
-    with pytest.raises(ValueError, match="function 'spare' serves no route"):
+    with pytest.raises(ValueError, match="functions: function 'spare' serves no route"):
         run_pulumi(body)
 
 
 def pool_args(**overrides) -> ScopedIdentityPoolArgs:
-    args = dict(groups=[GroupSpec("admin"), GroupSpec("regular")],
-                users=[UserSpec("adminuser", ("admin", "regular"))], protect=False)
+    args = dict(groups=[GroupSpec(name="admin"), GroupSpec(name="regular")],
+                users=[UserSpec(username="adminuser", groups=("admin", "regular"))], protect=False)
     args.update(overrides)
     return ScopedIdentityPoolArgs(**args)
 
@@ -136,13 +142,19 @@ def test_the_default_domain_prefix_is_unique_per_stack_and_valid():
 
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"users": [UserSpec("u", ("ghost",))]}, "user 'u' names unknown group 'ghost'"),
-    ({"groups": [GroupSpec("a b")]}, "group name 'a b' is invalid"),
-    ({"groups": []}, "groups: at least one group is needed"),
-    ({"token_use": "both"}, "unknown token use 'both'"),
-    ({"callback_urls": ["http://example.com"]}, "must use https"),
-    ({"domain_prefix": "aws-login"}, "reserved word 'aws'"),
-    ({"id_token_validity_minutes": 2000}, "id_token_validity_minutes 2000 is out of range"),
+    ({"users": [UserSpec(username="u", groups=("ghost",))]},
+     "users[0].groups: unknown group 'ghost'; groups are: admin, regular"),
+    ({"groups": [GroupSpec(name="a b")]}, "groups[0].name: group name 'a b' is invalid"),
+    ({"groups": [GroupSpec(name="a", precedence=-1)]}, "groups[0].precedence: precedence -1 is out"),
+    ({"groups": [GroupSpec(name="a", description="x" * 2049)]},
+     "groups[0].description: description must be a string of at most 2048 characters"),
+    ({"groups": []}, "groups: expected at least 1 entry, got 0"),
+    ({"token_use": "both"}, "token_use: unknown token use 'both'"),
+    ({"callback_urls": ["http://example.com"]}, "callback_urls[0]: callback URL"),
+    ({"callback_urls": [f"https://a.example.com/{i}" for i in range(101)]},
+     "callback_urls: expected 1 to 100 entries, got 101"),
+    ({"domain_prefix": "aws-login"}, "domain_prefix: domain prefix 'aws-login' contains the reserved"),
+    ({"id_token_validity_minutes": 2000}, "id_token_validity_minutes: ID token validity 2000 is out"),
 ])
 def test_identity_pool_refuses_bad_args_before_registering_anything(overrides, message):
     mocks = RecordingMocks()
@@ -171,9 +183,9 @@ def test_function_package_holds_the_folders_python_files_only(tmp_path: Path):
 
 def test_routes_are_public_signed_in_or_scoped():
     run = run_pulumi(lambda: auth0_api(routes=[
-        ApiRoute("GET /health", "orders", public=True),
-        ApiRoute("GET /me", "orders"),
-        ApiRoute("GET /orders/{id}", "orders", ["orders:read"])]) and None)
+        route("GET /health", "orders", public=True),
+        route("GET /me", "orders"),
+        route("GET /orders/{id}", "orders", ["orders:read"])]) and None)
     authorizer = run.one("aws:apigatewayv2/authorizer:Authorizer")
     routes = {r.inputs["routeKey"]: r.inputs for r in run.of_type("aws:apigatewayv2/route:Route")}
     assert routes["GET /health"]["authorizationType"] == "NONE"
@@ -188,10 +200,10 @@ def test_routes_are_public_signed_in_or_scoped():
 def test_cors_adds_public_options_routes_where_a_protected_route_would_catch_preflights():
     run = run_pulumi(lambda: auth0_api(
         cors_origins=["https://app.example.com"],
-        routes=[ApiRoute("GET /orders/{id}", "orders", ["orders:read"]),
-                ApiRoute("ANY /admin/{proxy+}", "orders", ["admin"]),
-                ApiRoute("ANY /open", "orders", public=True),
-                ApiRoute("$default", "orders")]) and None)
+        routes=[route("GET /orders/{id}", "orders", ["orders:read"]),
+                route("ANY /admin/{proxy+}", "orders", ["admin"]),
+                route("ANY /open", "orders", public=True),
+                route("$default", "orders")]) and None)
     routes = {r.inputs["routeKey"]: r.inputs for r in run.of_type("aws:apigatewayv2/route:Route")}
     preflights = {k for k, r in routes.items() if k.startswith("OPTIONS ")}
     assert preflights == {"OPTIONS /admin/{proxy+}", "OPTIONS /{proxy+}", "OPTIONS /"}
@@ -202,15 +214,15 @@ def test_cors_adds_public_options_routes_where_a_protected_route_would_catch_pre
     for key in preflights:
         assert routes[key]["authorizationType"] == "NONE"
         target = integrations[routes[key]["target"].removeprefix("integrations/")]
-        assert target.inputs["integrationUri"] == function.outputs["invokeArn"]
-    permissions = [p.inputs for p in run.of_type("aws:lambda/permission:Permission")]
-    assert {"function": function.outputs["name"], "principal": "apigateway.amazonaws.com"}.items() \
-        <= next(p for p in permissions if p["function"] == function.outputs["name"]).items()
+        assert target.inputs["integrationUri"] == function.outputs["arn"]
+    (permission,) = [p.inputs for p in run.of_type("aws:lambda/permission:Permission")
+                     if p.inputs["function"] == function.outputs["arn"]]
+    assert permission["principal"] == "apigateway.amazonaws.com"
 
 
 def test_without_a_route_that_catches_preflights_api_gateway_answers_them_itself():
     run = run_pulumi(lambda: auth0_api(cors_origins=["https://app.example.com"], routes=[
-        ApiRoute("GET /orders/{id}", "orders", ["orders:read"])]) and None)
+        route("GET /orders/{id}", "orders", ["orders:read"])]) and None)
     assert [r.inputs["routeKey"] for r in run.of_type("aws:apigatewayv2/route:Route")] == [
         "GET /orders/{id}"]
     assert not [f for f in run.of_type("aws:lambda/function:Function") if "preflight" in f.name]

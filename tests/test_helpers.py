@@ -8,11 +8,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from components.cognito_urls import default_domain_base, hosted_ui_url, issuer_url, region_of_pool
-from components.cors import cors_methods, preflight_problems, preflight_route_keys
-from components.http_api import route_resource_name, route_url
-from components.python_function import assume_role_policy, log_writer_policy
-from components.route_keys import (
+from jwt_scoped.cognito_urls import default_domain_base, hosted_ui_url, issuer_url, region_of_pool
+from jwt_scoped.cors import cors_methods, preflight_problems, preflight_route_keys
+from jwt_scoped.http_api import route_resource_name, route_url
+from jwt_scoped.python_function import assume_role_policy, log_writer_policy
+from jwt_scoped.route_keys import (
     RouteMatch,
     answering_route,
     describe_routes,
@@ -21,8 +21,8 @@ from components.route_keys import (
     sample_requests,
     select_route,
 )
-from components.rules import domain_prefix_problem
-from components.scope_format import scope_name
+from jwt_scoped.rules import domain_prefix_problem
+from jwt_scoped.scope_format import scope_name
 
 
 def test_scope_name_is_group_dash_client_id():

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.scope_format import scope_name
+from jwt_scoped.scope_format import scope_name
 from offline.trigger_events import CLIENT_ID, V1_EVENT, V2_EVENT
 
 from functions_loader import COMPONENTS, FUNCTIONS, load_handler

@@ -13,6 +13,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
+from jwt_scoped.package import PACKAGE
 from offline.recording import PROGRAM, ROOT, Run, flatten_config, run_program, run_pulumi, secret_value
 from offline.stacks import NS, blog_config, generated_config, scaled_config
 from offline.trigger_events import V1_EVENT, V2_EVENT
@@ -51,7 +52,7 @@ def function_of_route(run: Run, route) -> object:
     integration_id = route.inputs["target"].removeprefix("integrations/")
     integration = run.by_id(INTEGRATION, integration_id)
     return next(f for f in run.of_type(FUNCTION)
-                if f.outputs["invokeArn"] == integration.inputs["integrationUri"])
+                if f.outputs["arn"] == integration.inputs["integrationUri"])
 
 
 def configured_routes(run: Run, config: dict) -> dict:
@@ -127,7 +128,7 @@ def test_one_function_integration_and_permission_per_distinct_function(case):
     api_permissions = [p for p in run.of_type(PERMISSION)
                        if p.inputs["principal"] == "apigateway.amazonaws.com"]
     assert sorted(p.inputs["function"] for p in api_permissions) == sorted(
-        f.outputs["name"] for f in run.of_type(FUNCTION) if f.name != "identity-pre-token")
+        f.outputs["arn"] for f in run.of_type(FUNCTION) if f.name != "identity-pre-token")
 
 
 def test_api_gateway_may_invoke_route_functions_from_this_api_only(case):
@@ -179,7 +180,7 @@ def test_switching_token_use_updates_the_pool_in_place(blog):
 
 
 def test_trigger_ships_the_one_scope_format_beside_its_handler(blog):
-    from components import scope_format
+    from jwt_scoped import scope_format
 
     trigger = next(f for f in blog.of_type(FUNCTION) if f.name == "identity-pre-token")
     assets = trigger.inputs["code"].assets
@@ -352,7 +353,7 @@ def test_editing_groups_users_and_routes_leaves_the_pool_untouched(blog):
 
 def test_every_resource_belongs_to_a_component(case):
     _, run = case
-    components = {r.name for r in run.registered if r.type.startswith("jwt-scoped-api:index:")}
+    components = {r.name for r in run.registered if r.type.startswith(f"{PACKAGE}:index:")}
     assert {"identity", "api", "identity-pre-token"} <= components
     for resource in run.registered:
         if resource.name not in components or resource.name == "identity-pre-token":

@@ -26,6 +26,7 @@ from collections import Counter
 
 import pytest
 
+from jwt_scoped.package import type_token
 from offline.recording import Run, run_program
 from offline.stacks import blog_config, config_shape, generated_config
 
@@ -39,7 +40,7 @@ PERMISSION = "aws:lambda/permission:Permission"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-PYTHON_FUNCTION = "jwt-scoped-api:index:PythonFunction"
+PYTHON_FUNCTION = type_token("PythonFunction")
 TRIGGER = "identity-pre-token"
 
 CONFIGS = {

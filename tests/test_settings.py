@@ -8,18 +8,13 @@ import copy
 import pulumi
 import pytest
 
-from components.modes import RouteAccess
-from components.settings import (
-    ConfigError,
-    RouteSettings,
-    Settings,
-    decode_config_value,
-    parse_settings,
-    parse_stack_config,
-)
-from components.specs import GroupSpec, UserSpec
+from jwt_scoped.identity_pool import ScopedIdentityPoolArgs
+from jwt_scoped.modes import RouteAccess
+from jwt_scoped.specs import GroupSpec, UserSpec
 from offline.recording import RecordingMocks, run_program
 from offline.stacks import NS, blog_config
+from program.config import ConfigError, decode_config_value, parse_settings, parse_stack_config
+from program.stack import RouteSpec
 
 FUNCTIONS = {"admin_user", "regular_user", "pre_token_generation"}
 
@@ -43,14 +38,16 @@ def one_problem(raw: dict) -> str:
 
 def test_the_blog_config_parses_to_the_blogs_system():
     settings = parse_settings(blog_raw(), functions=FUNCTIONS)
-    assert settings.groups == (GroupSpec("admin", "May call every route"), GroupSpec("regular"))
-    assert settings.users == (UserSpec("adminuser", ("admin", "regular")),
-                              UserSpec("regularuser", ("regular",)))
-    assert settings.routes == (RouteSettings("GET /AdminUser", "admin_user", ("admin",)),
-                               RouteSettings("GET /RegularUser", "regular_user", ("regular",)))
+    assert settings.groups == (GroupSpec(name="admin", description="May call every route"),
+                               GroupSpec(name="regular"))
+    assert settings.users == (UserSpec(username="adminuser", groups=("admin", "regular")),
+                              UserSpec(username="regularuser", groups=("regular",)))
+    assert settings.routes == (
+        RouteSpec(route="GET /AdminUser", function="admin_user", groups=("admin",)),
+        RouteSpec(route="GET /RegularUser", function="regular_user", groups=("regular",)))
     assert settings.stage_name == "Test"
     assert settings.token_use == "id"
-    assert settings.protect_user_pool is False
+    assert settings.identity.protect is False
     assert settings.functions == ("admin_user", "regular_user")
 
 
@@ -58,9 +55,10 @@ def test_defaults_apply_to_every_optional_key():
     minimal = {"groups": [{"name": "a"}],
                "routes": [{"route": "GET /", "function": "admin_user", "groups": ["a"]}]}
     settings = parse_settings(minimal, functions=FUNCTIONS)
-    defaults = Settings(groups=settings.groups, routes=settings.routes)
-    assert settings == defaults
-    assert (settings.stage_name, settings.token_use, settings.protect_user_pool,
+    # The components' own defaults, untouched: the config layer sets only what is given.
+    assert settings.identity == ScopedIdentityPoolArgs(groups=settings.groups)
+    assert settings.api == {}
+    assert (settings.stage_name, settings.token_use, settings.identity.protect,
             settings.users) == ("$default", "id", True, ())
 
 
@@ -73,8 +71,8 @@ def test_values_as_pulumi_hands_them_over_are_decoded():
     raw = blog_raw() | {"logRetentionDays": "14", "protectUserPool": "true",
                         "throttlingRateLimit": "2.5"}
     settings = parse_settings(raw, functions=FUNCTIONS)
-    assert (settings.log_retention_days, settings.protect_user_pool,
-            settings.throttling_rate_limit) == (14, True, 2.5)
+    assert (settings.identity.log_retention_days, settings.api["log_retention_days"],
+            settings.identity.protect, settings.api["throttling_rate_limit"]) == (14, 14, True, 2.5)
 
 
 @pytest.mark.parametrize("edit, key, culprit", [
@@ -120,9 +118,9 @@ def test_values_as_pulumi_hands_them_over_are_decoded():
      "routes[0]", "missing 'groups'"),
     (lambda c: c.update(route=[]), "route", "'routes'"),
     (lambda c: c["routes"][0].update(group=["admin"]), "routes[0].group", "'groups'"),
-    (lambda c: c["routes"][0].update(groups=[]), "routes[0].groups", "at least one group"),
+    (lambda c: c["routes"][0].update(groups=[]), "routes[0].groups", "expected 1 to 10 entries"),
     (lambda c: c["routes"][0].update(groups=["admin", "admin"]), "routes[0].groups", "'admin'"),
-    (lambda c: c.update(groups=[]), "groups", "at least one group"),
+    (lambda c: c.update(groups=[]), "groups", "groups are what routes admit"),
     (lambda c: c.update(routes="GET /x"), "routes", "'GET /x'"),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_bad_config_names_the_key_and_the_culprit(edit, key, culprit):
@@ -139,8 +137,8 @@ def test_more_than_ten_groups_on_a_route_is_refused():
     raw["routes"] = [{"route": "GET /x", "function": "admin_user",
                       "groups": [f"g{i}" for i in range(11)]}]
     message = one_problem(raw)
-    assert message.startswith(f"{NS}:routes[0].groups: 11 groups")
-    assert "at most 10 scopes per route" in message
+    assert message == (f"{NS}:routes[0].groups: expected 1 to 10 entries, got 11: API Gateway "
+                       "allows at most 10 scopes per route (hard quota)")
     raw["routes"][0]["groups"].pop()
     assert len(parse_settings(raw, functions=FUNCTIONS).routes[0].groups) == 10
 
@@ -149,7 +147,8 @@ def test_more_than_three_hundred_routes_is_refused():
     raw = blog_raw()
     raw["routes"] = [{"route": f"GET /r{i}", "function": "admin_user", "groups": ["admin"]}
                      for i in range(301)]
-    assert one_problem(raw) == (f"{NS}:routes: 301 routes, but an HTTP API holds at most 300")
+    assert one_problem(raw) == (f"{NS}:routes: expected 1 to 300 entries, got 301: an HTTP API "
+                                "holds at most 300 routes (a quota AWS can raise)")
 
 
 def test_every_culprit_is_reported_at_once():
@@ -185,7 +184,7 @@ def test_a_missing_required_key_is_one_problem_not_a_cascade(key):
 def test_a_group_with_one_bad_field_is_still_a_group_the_routes_may_name():
     raw = blog_raw()
     raw["groups"][0]["precedence"] = "ok"
-    assert one_problem(raw) == f"{NS}:groups[0].precedence: expected a whole number, got 'ok'"
+    assert one_problem(raw) == f"{NS}:groups[0].precedence: precedence must be a whole number, got 'ok'"
 
 
 def test_a_list_written_as_one_string_is_refused_with_the_yaml_list_form():
@@ -196,7 +195,8 @@ def test_a_list_written_as_one_string_is_refused_with_the_yaml_list_form():
         f"line:\n      {NS}:callbackUrls:\n        - https://a.example.com/cb\n"
         "        - https://b.example.com/cb")
     raw["callbackUrls"] = "https://a.example.com/cb"  # one item: `pulumi config set` writes this
-    assert parse_settings(raw, functions=FUNCTIONS).callback_urls == ("https://a.example.com/cb",)
+    assert parse_settings(raw, functions=FUNCTIONS).identity.callback_urls == (
+        "https://a.example.com/cb",)
 
 
 def test_route_access_modes():
@@ -206,7 +206,7 @@ def test_route_access_modes():
                       {"route": "GET /x", "function": "regular_user", "access": "groups",
                        "groups": ["admin"]}]
     routes = parse_settings(raw, functions=FUNCTIONS).routes
-    assert [(r.access, r.groups) for r in routes] == [
+    assert [(r.access, tuple(r.groups or ())) for r in routes] == [
         (RouteAccess.GROUPS, ("admin",)), (RouteAccess.GROUPS, ("regular",)),
         (RouteAccess.PUBLIC, ()), (RouteAccess.SIGNED_IN, ()), (RouteAccess.GROUPS, ("admin",))]
 
