@@ -28,8 +28,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import selectors
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -127,16 +129,19 @@ def find(resources: Sequence[AnalyzedResource], name: str, typ: str | None = Non
 
 
 def edit(resources: Sequence[AnalyzedResource], name: str, typ: str | None = None, *,
-         set: Mapping[str, Any] | None = None, drop: Iterable[str] = ()) -> list[AnalyzedResource]:  # noqa: A002
+         set: Mapping[str, Any] | None = None, drop: Iterable[str] = (),  # noqa: A002
+         sources: Mapping[str, Sequence[str]] | None = None) -> list[AnalyzedResource]:
     """``resources`` with one resource's properties changed (in its inputs and its state, as a
-    program change would): ``set`` top-level properties; ``drop`` others with the dependencies
-    their values brought."""
+    program change would): ``set`` top-level properties (to literal values, so without the
+    dependencies the old values brought, unless ``sources`` gives a property the URNs its new
+    value comes from); ``drop`` others with their dependencies."""
     target = find(resources, name, typ)
     drop_keys, set_ = list(drop), dict(set or {})
     inputs = {k: v for k, v in target.inputs.items() if k not in drop_keys} | set_
     state = {k: v for k, v in target.state.items() if k not in drop_keys} | set_
     prop_deps = {k: v for k, v in target.property_dependencies.items()
                  if k not in drop_keys and k not in set_}
+    prop_deps |= {k: tuple(v) for k, v in (sources or {}).items()}
     deps = tuple(sorted({u for v in prop_deps.values() for u in v}))
     changed = replace(target, inputs=inputs, state=state, property_dependencies=prop_deps,
                       dependencies=deps)
@@ -182,19 +187,25 @@ class Remote:
     pack's folder, with the stack in the environment; spoken to over gRPC on 127.0.0.1."""
 
     def __init__(self, *, stack: str, project: str, preview: bool,
-                 python: str = sys.executable) -> None:
+                 python: str = sys.executable, startup_timeout: float = 60) -> None:
         import grpc
 
         env = dict(os.environ) | _stack_env(stack, project, preview)
+        self.stderr = tempfile.TemporaryFile()
         # The engine address is only passed through; the pack serves on a port it prints.
         self.process = subprocess.Popen(  # noqa: S603 (this repository's own pack)
             [python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."], cwd=PACK_DIR, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        port = self.process.stdout.readline().strip()
+            stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        self.channel = None
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.process.stdout, selectors.EVENT_READ)
+            ready = selector.select(timeout=startup_timeout)
+        port = self.process.stdout.readline().strip() if ready else ""
         if not port.isdigit():
             self.close()
-            raise RuntimeError(f"the policy pack did not start: {port!r} "
-                               f"{self.process.stderr.read()}")
+            self.stderr.seek(0)
+            raise RuntimeError(f"the policy pack did not start (printed {port!r}): "
+                               f"{self.stderr.read().decode(errors='replace')}")
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
 
@@ -202,7 +213,8 @@ class Remote:
         return getattr(self.stub, method)(request, timeout=60)
 
     def close(self) -> None:
-        if getattr(self, "channel", None) is not None:
+        """Stop the pack (this process started it; its PID is ``self.process.pid``)."""
+        if self.channel is not None:
             self.channel.close()
         self.process.terminate()
         try:
@@ -211,7 +223,7 @@ class Remote:
             self.process.kill()
             self.process.wait()
         self.process.stdout.close()
-        self.process.stderr.close()
+        self.stderr.close()
 
 
 def _stack_env(stack: str, project: str, preview: bool) -> dict[str, str]:

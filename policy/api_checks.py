@@ -11,7 +11,7 @@ from components.rules import MAX_AUDIENCES
 
 from . import resource_types as t
 from .route_checks import JWT, HttpApi, http_apis
-from .values import UNKNOWN, Finding, Node, of_type, referenced
+from .values import UNKNOWN, Finding, Node, is_set, of_type, referenced
 
 ISSUER_SCHEME = "https://"
 # A JWT authorizer reads the token from a request header: `$request.header.<name>` (API Gateway
@@ -71,7 +71,7 @@ class StageFacts:
 
 def stage_problems(stage: StageFacts) -> list[str]:
     problems = []
-    if stage.destination is None or stage.destination == "":
+    if not is_set(stage.destination):
         problems.append("access logging is off: set accessLogSettings (destinationArn and format)")
     elif stage.log_group is None:
         where = ("comes from no log group of this stack" if stage.destination is UNKNOWN
@@ -84,7 +84,7 @@ def stage_problems(stage: StageFacts) -> list[str]:
         problems.append("default route throttling is not set: set defaultRouteSettings."
                         "throttlingBurstLimit and throttlingRateLimit")
     deploys = (stage.auto_deploy is True or stage.auto_deploy is UNKNOWN
-               or stage.deployment_id is not None or stage.api_has_deployment)
+               or is_set(stage.deployment_id) or stage.api_has_deployment)
     if not deploys:
         problems.append("autoDeploy is off and no deployment is given: the stage never serves "
                         "the API's routes")
@@ -129,7 +129,7 @@ def _group_name(group: Node) -> Any:
 
 def _log_group(stage: Node, groups: Sequence[Node]) -> Node | None:
     destination = stage.get("accessLogSettings", "destinationArn")
-    if destination is None:
+    if not is_set(destination):
         return None
     matches = referenced(stage, "accessLogSettings", groups, value=destination)
     return matches[0] if matches else None

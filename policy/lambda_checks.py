@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import resource_types as t
-from .values import UNKNOWN, Finding, Node, of_type, referenced
+from .values import UNKNOWN, Finding, Node, is_set, of_type, referenced
 
 SERVICE_PRINCIPAL_SUFFIX = ".amazonaws.com"
 APIGATEWAY = "apigateway.amazonaws.com"
@@ -46,7 +46,7 @@ def permission_problem(permission: PermissionFacts) -> str | None:
     principal, source = permission.principal, permission.source_arn
     if not isinstance(principal, str) or not principal.endswith(SERVICE_PRINCIPAL_SUFFIX):
         return None
-    if source is None or source == "":
+    if not is_set(source):
         return (f"lets {principal} invoke the function with no source ARN: any such resource, in "
                 f"any account, may invoke it. Set sourceArn")
     if principal == APIGATEWAY:
@@ -85,7 +85,7 @@ def permission_findings(nodes: Sequence[Node]) -> list[Finding]:
 def runtime_problem(runtime: Any, package_type: Any, supported: Collection[str]) -> str | None:
     if runtime is UNKNOWN or package_type == "Image":
         return None  # a container image brings its own runtime
-    if runtime is None:
+    if not is_set(runtime):
         return "the function has no runtime"
     if runtime not in supported:
         return (f"runtime {runtime!r} is not a Python runtime Lambda supports "
@@ -108,7 +108,7 @@ def log_group_problem(log_group: Any, found: bool, retention: Any) -> str | None
 def _log_group(function: Node, groups: Sequence[Node]) -> tuple[Any, Node | None]:
     """The log group the function logs to (its name) and the stack's LogGroup, if any."""
     configured = function.get("loggingConfig", "logGroup")
-    if configured is not None:
+    if is_set(configured):
         found = referenced(function, "loggingConfig", groups, value=configured)
         return configured, (found[0] if found else None)
     name = function.get("name")

@@ -3,6 +3,7 @@
 API = "aws:apigatewayv2/api:Api"
 AUTHORIZER = "aws:apigatewayv2/authorizer:Authorizer"
 ROUTE = "aws:apigatewayv2/route:Route"
+INTEGRATION = "aws:apigatewayv2/integration:Integration"
 STAGE = "aws:apigatewayv2/stage:Stage"
 DEPLOYMENT = "aws:apigatewayv2/deployment:Deployment"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"

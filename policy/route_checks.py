@@ -23,11 +23,12 @@ from components.scope_format import scope_name
 from components.specs import duplicates
 
 from . import resource_types as t
-from .values import UNKNOWN, Finding, Node, of_type, referenced, stack_urn
+from .values import UNKNOWN, Finding, Node, is_set, of_type, referenced, stack_urn
 
 PUBLIC, SIGNED_IN, GROUPS = "public", "signed-in", "groups"
 NONE, JWT = "NONE", "JWT"
 PREFLIGHT_METHOD = "OPTIONS"
+WEBSOCKET = "WEBSOCKET"  # an Api's protocolType: HTTP or WEBSOCKET
 
 
 # --- decisions over plain values -----------------------------------------------------------
@@ -62,6 +63,9 @@ class RouteFacts:
     """The authorization scopes: a list (items may be UNKNOWN), ``None`` or UNKNOWN."""
     api_cors: Any = False
     """Whether the route's API has a CORS configuration (or UNKNOWN)."""
+    shares_handler: bool = False
+    """The route's integration, or the function behind it, also serves routes that demand a
+    token."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,11 @@ def route_authorization_problem(route: RouteFacts, exceptions: RouteExceptions) 
         if key in exceptions.public:
             return None
         if is_preflight_key(key) and route.api_cors is not False:
-            return None  # a CORS preflight route: browsers send no token with a preflight
+            if not route.shares_handler:
+                return None  # a CORS preflight route: browsers send no token with a preflight
+            return (f"route {key!r} is public as a CORS preflight route, but its integration "
+                    f"also serves routes that demand a token: anyone can reach that handler "
+                    f"with {PREFLIGHT_METHOD}. Give preflight routes an integration of their own")
         why = (" It is not a CORS preflight route: its API has no CORS configuration."
                if is_preflight_key(key) else "")
         return (f"route {key!r} takes no token (authorizationType NONE): anyone can call it.{why} "
@@ -193,9 +201,8 @@ class HttpApi:
 def http_apis(nodes: Sequence[Node]) -> list[HttpApi]:
     """The stack's HTTP APIs (WebSocket APIs are left out), each with its routes and JWT
     authorizers, related by dependency or by known ``apiId``."""
-    apis = [HttpApi(a) for a in of_type(nodes, t.API)
-            if a.get("protocolType") in ("HTTP", UNKNOWN)]
-    websocket = [a for a in of_type(nodes, t.API) if a.get("protocolType") not in ("HTTP", UNKNOWN)]
+    apis = [HttpApi(a) for a in of_type(nodes, t.API) if a.get("protocolType") != WEBSOCKET]
+    websocket = [a for a in of_type(nodes, t.API) if a.get("protocolType") == WEBSOCKET]
     outside: dict[str, HttpApi] = {}
     for typ, attr in ((t.ROUTE, "routes"), (t.AUTHORIZER, "authorizers")):
         for node in of_type(nodes, typ):
@@ -213,17 +220,27 @@ def http_apis(nodes: Sequence[Node]) -> list[HttpApi]:
     return apis + list(outside.values())
 
 
+def _handlers(route: Node, integrations: Sequence[Node], functions: Sequence[Node]) -> set[str]:
+    """URNs of the integration a route targets and of the function behind it (an empty set
+    while they cannot be told)."""
+    target = route.get("target")
+    integration_id = target.removeprefix("integrations/") if isinstance(target, str) else target
+    found = referenced(route, "target", integrations, value=integration_id)
+    behind = [f for i in found for f in referenced(i, "integrationUri", functions)]
+    return {n.urn for n in found + behind}
+
+
 def _authorizer_of(route: Node, api: HttpApi) -> str:
-    if route.get("authorizerId") is None:
+    if not is_set(route.get("authorizerId")):
         return "none"
     return "api" if referenced(route, "authorizerId", api.authorizers) else "other"
 
 
-def _mode(route: Node, api: HttpApi) -> Any:
+def _mode(route: Node) -> Any:
     auth = route.get("authorizationType")
     if auth is UNKNOWN or (route.get("authorizationScopes") is UNKNOWN and auth != NONE):
         return UNKNOWN
-    return access_mode(auth, route.get("authorizerId") is not None, route.get("authorizationScopes"))
+    return access_mode(auth, is_set(route.get("authorizerId")), route.get("authorizationScopes"))
 
 
 def _key(route: Node) -> str | None:
@@ -234,20 +251,25 @@ def _key(route: Node) -> str | None:
 def route_authorization_findings(nodes: Sequence[Node], exceptions: RouteExceptions) -> list[Finding]:
     """Every route of an API with a JWT authorizer uses it with 1 to 10 scopes, but for the
     exceptions; and the exceptions match the stack."""
+    integrations, functions = of_type(nodes, t.INTEGRATION), of_type(nodes, t.FUNCTION)
     findings = []
     modes: dict[str, list[Any]] = {}
     for api in http_apis(nodes):
         for route in api.routes:
             if (key := _key(route)) is not None:
-                modes.setdefault(key, []).append(_mode(route, api))
+                modes.setdefault(key, []).append(_mode(route))
         if not api.authorizers:
             continue
+        token_handlers = {h for r in api.routes if _demands_token(r) is not False
+                          for h in _handlers(r, integrations, functions)}
         for route in api.routes:
             key = _key(route)
             if key is None:
                 continue
+            shares = bool(_handlers(route, integrations, functions) & token_handlers) and (
+                _demands_token(route) is False)
             facts = RouteFacts(key, route.get("authorizationType"), _authorizer_of(route, api),
-                               route.get("authorizationScopes"), api.cors)
+                               route.get("authorizationScopes"), api.cors, shares)
             if problem := route_authorization_problem(facts, exceptions):
                 findings.append(Finding(route.urn, problem))
     root = stack_urn(nodes)
@@ -255,7 +277,7 @@ def route_authorization_findings(nodes: Sequence[Node], exceptions: RouteExcepti
     return findings
 
 
-def _demands_token(route: Node, api: HttpApi) -> Any:
+def _demands_token(route: Node) -> Any:
     auth = route.get("authorizationType")
     return UNKNOWN if auth is UNKNOWN else auth not in (None, NONE)
 
@@ -267,7 +289,7 @@ def preflight_findings(nodes: Sequence[Node]) -> list[Finding]:
         if api.cors is not True:
             continue
         by_key = {k: r for r in api.routes if (k := _key(r)) is not None}
-        demands = {k: _demands_token(r, api) for k, r in by_key.items()}
+        demands = {k: _demands_token(r) for k, r in by_key.items()}
         for key, problem in preflight_problems(demands).items():
             findings.append(Finding(by_key[key].urn, problem))
     return findings
@@ -298,7 +320,7 @@ def admits_nobody_findings(nodes: Sequence[Node]) -> list[Finding]:
     for api in http_apis(nodes):
         for route in api.routes:
             scopes = route.get("authorizationScopes")
-            if _mode(route, api) != GROUPS or scopes is UNKNOWN:
+            if _mode(route) != GROUPS or scopes is UNKNOWN:
                 continue
             authorizers = referenced(route, "authorizerId", api.authorizers)
             if not authorizers:

@@ -78,8 +78,10 @@ def dig(props: Any, *path: str) -> Any:
     return props
 
 
-def is_known(value: Any) -> bool:
-    return value is not UNKNOWN
+def is_set(value: Any) -> bool:
+    """Whether a property holds a value (or one not known yet): not missing, null or empty text,
+    which is how a resource's state may show an unset string."""
+    return value is UNKNOWN or value not in (None, "")
 
 
 STACK = "pulumi:pulumi:Stack"
@@ -145,12 +147,6 @@ def refers_to(node: Node, prop: str, target: Node, value: Any = _MISSING) -> boo
 def referenced(node: Node, prop: str, candidates: Iterable[Node], value: Any = _MISSING) -> list[Node]:
     """The ``candidates`` that ``node``'s property ``prop`` refers to (see ``refers_to``)."""
     return [c for c in candidates if refers_to(node, prop, c, value)]
-
-
-def derives_from(node: Node, prop: str, nodes: Iterable[Node], typ: str) -> bool:
-    """Whether ``prop``'s value came from some resource of type ``typ`` (by dependency)."""
-    urns = node.property_dependencies.get(prop, frozenset())
-    return any(n.urn in urns for n in nodes if n.type == typ)
 
 
 @dataclass(frozen=True)

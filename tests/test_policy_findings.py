@@ -94,6 +94,17 @@ def test_the_three_route_modes_pass_with_matching_exceptions():
     assert route_authorization_findings(nodes, exceptions) == []
 
 
+def test_a_public_route_as_a_resource_state_may_show_it_is_still_public():
+    """A state may show unset strings and lists as "" and []: still no authorizer, no scopes."""
+    api = http_api()
+    auth = authorizer(api)
+    route = node(t.ROUTE, "GET /health", {"apiId": [api]}, apiId=UNKNOWN, routeKey="GET /health",
+                 authorizationType="NONE", authorizerId="", authorizationScopes=[])
+    nodes = [STACK_NODE, api, auth, route]
+    assert route_authorization_findings(
+        nodes, RouteExceptions(public=frozenset({"GET /health"}))) == []
+
+
 def test_public_and_signed_in_routes_need_their_exception():
     api = http_api()
     auth = authorizer(api)
@@ -139,6 +150,32 @@ def test_a_cors_preflight_route_passes_on_an_api_with_cors_only():
                   routeKey="OPTIONS /x", authorizationType="NONE")]
     found = route_authorization_findings(nodes, RouteExceptions())
     assert names(found) == {"b-options"}
+
+
+def test_a_preflight_route_reaching_a_token_routes_handler_is_no_exception():
+    api = http_api(cors={"allowOrigins": ["*"]})
+    auth = authorizer(api)
+    admin = node(t.FUNCTION, "admin", invokeArn="arn:aws:apigateway:r:lambda:path/admin")
+    preflight_fn = node(t.FUNCTION, "preflight", invokeArn="arn:aws:apigateway:r:lambda:path/pf")
+    admin_int = node(t.INTEGRATION, "admin-int", {"integrationUri": [admin]}, id="i1",
+                     integrationUri=UNKNOWN)
+    other_int = node(t.INTEGRATION, "other-int", id="i2",
+                     integrationUri=admin.props["invokeArn"])   # the same function, by value
+    own_int = node(t.INTEGRATION, "own-int", id="i3", integrationUri=preflight_fn.props["invokeArn"])
+    token_route = node(t.ROUTE, "ANY /admin/{proxy+}", {"apiId": [api], "authorizerId": [auth]},
+                       apiId=UNKNOWN, routeKey="ANY /admin/{proxy+}", authorizationType="JWT",
+                       authorizerId=UNKNOWN, authorizationScopes=["s"], target="integrations/i1")
+
+    def preflight(integration: str) -> Node:
+        return node(t.ROUTE, "OPTIONS /admin/{proxy+}", {"apiId": [api]}, apiId=UNKNOWN,
+                    routeKey="OPTIONS /admin/{proxy+}", authorizationType="NONE",
+                    target=f"integrations/{integration}")
+
+    base = [STACK_NODE, api, auth, admin, preflight_fn, admin_int, other_int, own_int, token_route]
+    for shared in ("i1", "i2"):
+        (finding,) = route_authorization_findings(base + [preflight(shared)], RouteExceptions())
+        assert finding.urn.endswith("OPTIONS /admin/{proxy+}")
+    assert route_authorization_findings(base + [preflight("i3")], RouteExceptions()) == []
 
 
 # --- CORS preflight --------------------------------------------------------------------------------

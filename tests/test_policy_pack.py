@@ -40,7 +40,7 @@ from policy.settings import PolicyConfigError
 ROOT = Path(__file__).resolve().parent.parent
 DEV_CONFIG = ROOT / "policy" / "stacks" / "dev.json"
 ROUTE = "aws:apigatewayv2/route:Route"
-FUNCTION = "aws:lambda/function:Function"
+INTEGRATION = "aws:apigatewayv2/integration:Integration"
 
 # Decisions 4 (public OPTIONS routes for CORS preflights) and 5 (access logs under
 # /aws/vendedlogs/) are being built into ScopedHttpApi in parallel. Until they land, the program
@@ -249,16 +249,46 @@ def test_exceptions_must_match_what_the_stack_has(blog):
     assert "'GET /health', but no route of this stack has that key" in details[1]
 
 
+def preflight_route(resources, key: str, view: str) -> list[AnalyzedResource]:
+    """A public ``key`` route with an integration of its own (to a preflight function outside
+    the stack), as ScopedHttpApi will add for ANY and $default routes (decision 4)."""
+    base = find(resources, "api-admin_user-integration", INTEGRATION)
+    name = "api-cors_preflight-integration"
+    integration_id = f"{name}-id" if view == "update" else UNKNOWN
+    uri = ("arn:aws:apigateway:eu-west-2:lambda:path/2015-03-31/functions/"
+           "arn:aws:lambda:eu-west-2:123456789012:function:cors-preflight/invocations")
+    integration = AnalyzedResource(
+        base.urn.rsplit("::", 1)[0] + f"::{name}", INTEGRATION, name,
+        {**base.inputs, "integrationUri": uri}, {**base.state, "integrationUri": uri,
+                                                 "id": integration_id},
+        base.parent, base.property_dependencies["apiId"],
+        {"apiId": base.property_dependencies["apiId"]})
+    resources = public_route(add(resources, integration), key, template="api-ANY/admin/{proxy+}")
+    target = f"integrations/{integration_id}" if view == "update" else UNKNOWN
+    return edit(resources, f"api-{key.replace(' ', '', 1)}", ROUTE, set={"target": target},
+                sources={"target": [integration.urn]})
+
+
 @pytest.mark.parametrize("view", VIEWS)
 def test_cors_preflight_routes_unblock_preflights_and_need_no_exception(scaled, view):
     """ScopedHttpApi's coming OPTIONS route (decision 4) for the ANY route of the wide stack."""
-    with_preflight = public_route(scaled[view], "OPTIONS /admin/{proxy+}",
-                                  template="api-ANY/admin/{proxy+}")
+    with_preflight = preflight_route(scaled[view], "OPTIONS /admin/{proxy+}", view)
     before = check(scaled, view)
     after = check(scaled, view, with_preflight)
     assert ("api-cors-preflight", "api-ANY/admin/{proxy+}") in {
         (d.policy, d.resource_name) for d in before}
     assert [d for d in after if d.policy in ("api-cors-preflight", "api-route-authorization")] == []
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_a_preflight_route_may_not_reach_a_handler_of_token_routes(scaled, view):
+    """A public OPTIONS route integrated with the admin function would let anyone call it."""
+    shortcut = public_route(scaled[view], "OPTIONS /admin/{proxy+}",
+                            template="api-ANY/admin/{proxy+}")
+    diagnostics = check(scaled, view, shortcut)
+    assert ("api-route-authorization", "api-OPTIONS/admin/{proxy+}") in faults(diagnostics)
+    (found,) = [d for d in diagnostics if d.policy == "api-route-authorization"]
+    assert "integration of their own" in found.detail
 
 
 def test_an_options_route_on_an_api_without_cors_needs_an_exception(blog):

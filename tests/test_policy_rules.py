@@ -125,6 +125,8 @@ def test_a_public_options_route_passes_as_cors_preflight_only_when_the_api_has_c
                                        NO_EXCEPTIONS) is None
     problem = route_authorization_problem(preflight, NO_EXCEPTIONS)
     assert "not a CORS preflight route" in problem
+    shared = RouteFacts(**{**preflight.__dict__, "api_cors": True, "shares_handler": True})
+    assert "integration of their own" in route_authorization_problem(shared, NO_EXCEPTIONS)
 
 
 @pytest.mark.parametrize(("facts", "words"), [
