@@ -85,10 +85,16 @@ def count_problem(items: Sequence[Any], low: int, high: int | None) -> str | Non
     return None
 
 
+def duplicate_keys(keys: Iterable[Any]) -> list[Any]:
+    """Keys that occur more than once, in order of first appearance (``None`` ignored)."""
+    counts = Counter(k for k in keys if k is not None)
+    return [k for k, n in counts.items() if n > 1]
+
+
 def duplicate_problems(items: Iterable[Any], key: Callable[[Any], Any], what: str) -> list[str]:
     """One message per repeated key, in order of first appearance."""
-    counts = Counter(k for k in map(key, items) if k is not None)
-    return [f"duplicate {what} {k!r} ({n} times)" for k, n in counts.items() if n > 1]
+    keys = [key(item) for item in items]
+    return [f"duplicate {what} {k!r} ({keys.count(k)} times)" for k in duplicate_keys(keys)]
 
 
 def _join(path: str, name: str) -> str:

@@ -6,4 +6,6 @@ sandbox and the policy pack's tests.
 - ``stacks``: stack configs: the blog's (read from ``Pulumi.dev.yaml``), a wide one, and
   generated ones of any size.
 - ``trigger_events``: Pre Token Generation events in the shapes Cognito documents.
+- ``policy_args``: the policy pack (``policy/``) run on a recorded stack, as
+  ``pulumi preview --policy-pack policy`` runs it, and its violations printed as the CLI does.
 """

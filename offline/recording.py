@@ -4,6 +4,11 @@ everything it registers.
 The mocks answer the way AWS does where the program depends on it (pool IDs are
 ``<region>_<id>``, the pool ``endpoint`` has no scheme, app client IDs are 26 characters, stage
 URLs end in the stage name), so applies that parse those values run for real.
+
+Each registration also records what the engine learns about the stack graph (URN, parent,
+dependencies, property dependencies, ``protect``) and the inputs exactly as the SDK sent them.
+With ``preview=True`` the mocks answer as the engine does in a preview of a new stack: no IDs and
+no computed outputs, so every value derived from another resource's output arrives unknown.
 """
 
 from __future__ import annotations
@@ -12,13 +17,16 @@ import hashlib
 import json
 import runpy
 import string
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockMonitor
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
@@ -50,12 +58,30 @@ class Registered:
     inputs: dict
     outputs: dict
     id: str
+    urn: str = ""
+    """The URN the (mocked) engine gave the resource."""
+    parent_urn: str = ""
+    """URN of the parent resource (the stack for top-level resources)."""
+    dependencies: tuple[str, ...] = ()
+    """URNs of every resource this one depends on (its inputs' sources and ``depends_on``)."""
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Input name -> URNs of the resources its value came from."""
+    wire_inputs: dict = field(default_factory=dict)
+    """The inputs as the SDK sent them to the engine, in JSON form: a value still unknown (in a
+    preview) is Pulumi's unknown sentinel; secrets and assets keep their signature objects."""
+    protect: bool = False
+    """Registered with ``ResourceOptions(protect=True)``."""
+    custom: bool = True
+    """Managed by a provider (``False`` for component resources)."""
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self, region: str = "us-east-1"):
+    def __init__(self, region: str = "us-east-1", *, preview: bool = False):
         self.region = region
+        self.preview = preview
+        """Answer as a preview of a new stack does: no ID, outputs are just the inputs."""
         self.registered: list[Registered] = []
+        self._current = threading.local()  # the registration in progress on this thread
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         return {}
@@ -99,8 +125,44 @@ class RecordingMocks(pulumi.runtime.Mocks):
                      "random:index/randomString:RandomString"):
             outputs["result"] = _token(name, int(args.inputs.get("length", 16)))
         outputs.setdefault("arn", arn)
-        self.registered.append(Registered(typ, name, dict(args.inputs), outputs, rid))
+        if self.preview:  # the provider computes nothing before the resource exists
+            rid, outputs = "", dict(args.inputs)
+        registered = Registered(typ, name, dict(args.inputs), outputs, rid)
+        self.registered.append(registered)
+        self._current.registered = registered
         return [rid, outputs]
+
+    def take_current(self) -> Registered | None:
+        """The resource ``new_resource`` just recorded on this thread (the monitor calls it
+        synchronously, on the registering thread)."""
+        registered, self._current.registered = getattr(self._current, "registered", None), None
+        return registered
+
+
+class RecordingMonitor(MockMonitor):
+    """Pulumi's mock engine, also recording what each registration tells the engine about the
+    stack graph: URN, parent, dependencies and property dependencies, and the wire inputs."""
+
+    def __init__(self, mocks: RecordingMocks):
+        super().__init__(mocks)
+        self.stack_urn = ""
+
+    def RegisterResource(self, request):  # noqa: N802 (the gRPC method's name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = response.urn
+            return response
+        registered = self.mocks.take_current()
+        if registered is not None:
+            registered.urn = response.urn
+            registered.parent_urn = request.parent
+            registered.dependencies = tuple(request.dependencies)
+            registered.property_dependencies = {
+                key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()}
+            registered.wire_inputs = json_format.MessageToDict(request.object)
+            registered.protect = request.protect
+            registered.custom = request.custom
+        return response
 
 
 @dataclass
@@ -115,6 +177,10 @@ class Run:
     """Names of resources registered with ``ResourceOptions(protect=True)``."""
     parents: dict[str, str] = field(default_factory=dict)
     """Resource name -> its parent's name, for resources registered with a parent."""
+    stack_urn: str = ""
+    """URN of the stack resource, the root of the graph."""
+    preview: bool = False
+    """Recorded as a preview of a new stack: IDs and computed outputs unknown."""
 
     def of_type(self, typ: str) -> list[Registered]:
         return [r for r in self.registered if r.type == typ]
@@ -142,16 +208,21 @@ def flatten_config(stack_config: dict[str, Any]) -> dict[str, str]:
 
 def run_pulumi(body: Callable[[], Any], config: dict[str, Any] | None = None, *,
                stack: str = "dev", project: str = "jwt-scoped-api",
-               mocks: RecordingMocks | None = None) -> Run:
-    """Run ``body`` as a Pulumi program (preview=False, so every apply runs) and resolve what
+               mocks: RecordingMocks | None = None, preview: bool = False) -> Run:
+    """Run ``body`` as a Pulumi program (as an update, so every apply runs) and resolve what
     it exported, or the Output it returned, into plain values. Pass ``mocks`` to see what was
-    registered even when ``body`` raises."""
+    registered even when ``body`` raises.
+
+    ``preview=True`` runs it as ``pulumi preview`` of a new stack: applies on values the
+    provider computes never run, so nothing is exported; use it to record the graph and the
+    inputs the engine (and a policy pack) would see then."""
     config = config or {}
-    mocks = mocks or RecordingMocks(region=config.get("aws:region", "us-east-1"))
+    mocks = mocks or RecordingMocks(region=config.get("aws:region", "us-east-1"), preview=preview)
     runtime_settings.ROOT.set(None)  # a fresh root stack: no exports left from another run
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(flatten_config(config))
-    run = Run(mocks.registered)
+    run = Run(mocks.registered, preview=preview)
 
     def record_options(args: pulumi.ResourceTransformationArgs):
         if args.opts and args.opts.protect:
@@ -180,6 +251,7 @@ def run_pulumi(body: Callable[[], Any], config: dict[str, Any] | None = None, *,
             pulumi.Output.from_input(result)).apply(record)
 
     program()
+    run.stack_urn = monitor.stack_urn
     return run
 
 

@@ -1,0 +1,388 @@
+"""The policy pack on the program's own stacks, run as ``pulumi preview --policy-pack policy``
+runs it (pulumi-policy's analyzer service, the CLI's config handling), with no Pulumi CLI.
+
+Each stack is recorded twice under the mocks: as an update (every value known) and as a preview
+of a new stack (IDs, ARNs and what derives from them unknown). The pack must pass on both, and
+fail, naming the resource and the rule, on each stack with one fault."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from google.protobuf import empty_pb2
+
+from jwt_scoped.scope_format import scope_name
+from offline.policy_args import (
+    UNKNOWN,
+    AnalyzedResource,
+    InProcess,
+    PolicyConfigInvalid,
+    Remote,
+    add,
+    edit,
+    evaluate,
+    find,
+    load_config,
+    pack_version,
+    preview_view,
+    remove,
+    render,
+    update_view,
+)
+from offline.recording import run_program
+from offline.stacks import blog_config, generated_config, scaled_config
+from policy.policies import PACK_NAME, POLICIES
+from policy.settings import PolicyConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_CONFIG = ROOT / "policy" / "stacks" / "dev.json"
+ROUTE = "aws:apigatewayv2/route:Route"
+INTEGRATION = "aws:apigatewayv2/integration:Integration"
+
+# The wide stack's exceptions, as its team would list them in its pack config: the dev stack's
+# (policy/stacks/dev.json) plus its public health check and its route for any signed-in user.
+SCALED_CONFIG = {"api-route-authorization": {"publicRoutes": ["GET /health"],
+                                             "signedInRoutes": ["GET /me"]}}
+
+
+def record(config: dict, stack: str, pack_config: dict | None = None) -> dict:
+    update = run_program(config, stack=stack)
+    preview = run_program(config, stack=stack, preview=True)
+    return {"update": update_view(update), "preview": preview_view(preview, update),
+            "stack": stack, "pack_config": pack_config, "client_id": next(
+                (r.id for r in update.registered if r.type.endswith("userPoolClient:UserPoolClient")),
+                None)}
+
+
+@pytest.fixture(scope="module")
+def blog() -> dict:
+    """The dev stack (Pulumi.dev.yaml): a throwaway, as policy/stacks/dev.json says."""
+    return record(blog_config(), "dev")
+
+
+@pytest.fixture(scope="module")
+def scaled() -> dict:
+    """A wide stack: access tokens, three groups, CORS, a protected pool: a production stack."""
+    return record(scaled_config(), "prod", SCALED_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def many_groups() -> dict:
+    """Twelve groups: enough scopes that a route can demand eleven that groups grant. A
+    throwaway stack (an unprotected pool), as dev.json says of "dev"."""
+    return record(generated_config(routes=2, groups=12), "dev")
+
+
+def check(recorded: dict, view: str, resources=None, config=None) -> list:
+    if config is None:
+        config = recorded["pack_config"] or load_config(DEV_CONFIG)
+    return evaluate(resources if resources is not None else recorded[view], config=config,
+                    stack=recorded["stack"], preview=view == "preview")
+
+
+def faults(diagnostics) -> set[tuple[str, str]]:
+    """(rule, resource) of each violation."""
+    return {(d.policy, d.resource_name) for d in diagnostics}
+
+
+VIEWS = ["update", "preview"]
+
+
+# --- the program's stacks pass -------------------------------------------------------------------
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("stack", ["blog", "scaled"])
+def test_passes_on_the_programs_stacks(request, stack, view):
+    diagnostics = check(request.getfixturevalue(stack), view)
+    assert faults(diagnostics) == set()
+    # Nothing was left unjudged: a policy that read an unknown value would say "can't run".
+    assert not [d for d in diagnostics if "can't run policy" in d.message]
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_the_wide_stack_needs_its_public_and_signed_in_routes_listed(scaled, view):
+    assert faults(check(scaled, view, config={
+        "cognito-deletion-protection": {"throwawayStacks": []}})) == {
+        ("api-route-authorization", "api-GET/health"), ("api-route-authorization", "api-GET/me")}
+
+
+# --- one fault at a time --------------------------------------------------------------------------
+
+def no_authorization(r, _):
+    return edit(r, "api-GET/AdminUser", ROUTE, set={"authorizationType": "NONE"},
+                drop=["authorizerId", "authorizationScopes"])
+
+
+def without_source_arn(r, _):
+    return edit(r, "api-admin_user-invoke", drop=["sourceArn"])
+
+
+def wildcard_action(r, _):
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]})
+    return edit(r, "admin-user-logs-policy", set={"policy": document})
+
+
+def stage_without_logs(r, _):
+    return edit(r, "api-stage", drop=["accessLogSettings"])
+
+
+def without_cognito_permission(r, _):
+    return remove(r, "identity-pre-token-invoke")
+
+
+def scope_no_group_grants(r, recorded):
+    return edit(r, "api-GET/AdminUser", ROUTE,
+                set={"authorizationScopes": [scope_name("auditor", recorded["client_id"])]})
+
+
+BLOG_FAULTS = [
+    (no_authorization, "api-route-authorization", "api-GET/AdminUser", "anyone can call it", VIEWS),
+    (without_source_arn, "lambda-permission-source-arn", "api-admin_user-invoke", "no source ARN",
+     VIEWS),
+    (wildcard_action, "iam-least-privilege", "admin-user-logs-policy", "'logs:*'", VIEWS),
+    (stage_without_logs, "api-stage-settings", "api-stage", "access logging is off", VIEWS),
+    (without_cognito_permission, "cognito-trigger-permission", "identity-user-pool",
+     "no one can sign in", VIEWS),
+    # The scope holds the app client's ID, which a preview of a new stack cannot know yet (see
+    # test_a_scope_nobody_is_granted_is_judged_once_the_client_id_is_known).
+    (scope_no_group_grants, "api-routes-admit-someone", "api-GET/AdminUser", "'auditor-", ["update"]),
+]
+FAULT_CASES = [pytest.param(*fault[:4], view, id=f"{fault[0].__name__}-{view}")
+               for fault in BLOG_FAULTS for view in fault[4]]
+
+
+@pytest.mark.parametrize(("mutate", "rule", "resource", "words", "view"), FAULT_CASES)
+def test_fails_naming_the_resource_and_the_rule(blog, mutate, rule, resource, words, view):
+    diagnostics = check(blog, view, mutate(blog[view], blog))
+    assert faults(diagnostics) == {(rule, resource)}
+    (found,) = [d for d in diagnostics if d.policy == rule]
+    assert words in found.detail and found.enforcement_level == "mandatory"
+
+
+def test_a_scope_nobody_is_granted_is_judged_once_the_client_id_is_known(blog):
+    """In a preview of a new stack the authorizer's audience (the app client ID) is unknown, so
+    the rule cannot tell which scopes groups grant: it stays silent rather than guess, and judges
+    the stack at `pulumi up` and in every later preview, once the client exists."""
+    mutated = scope_no_group_grants(blog["preview"], blog)
+    assert faults(check(blog, "preview", mutated)) == set()
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_a_route_with_eleven_scopes_fails(many_groups, view):
+    scopes = [scope_name(f"group{g:02d}", many_groups["client_id"]) for g in range(11)]
+    route = next(r for r in many_groups[view] if r.type == ROUTE)
+    diagnostics = check(many_groups, view, edit(many_groups[view], route.name, ROUTE,
+                                                set={"authorizationScopes": scopes}))
+    assert faults(diagnostics) == {("api-route-authorization", route.name)}
+    (found,) = [d for d in diagnostics if d.policy == "api-route-authorization"]
+    assert "demands 11 scopes" in found.detail
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_an_unprotected_pool_fails_in_a_stack_that_is_not_a_throwaway(scaled, view):
+    unprotected = edit(scaled[view], "identity-user-pool", set={"deletionProtection": "INACTIVE"})
+    diagnostics = check(scaled, view, unprotected)
+    assert faults(diagnostics) == {("cognito-deletion-protection", "identity-user-pool")}
+    (found,) = [d for d in diagnostics if d.policy == "cognito-deletion-protection"]
+    assert "'prod'" in found.detail
+    throwaway = {**SCALED_CONFIG, "cognito-deletion-protection": {"throwawayStacks": ["prod"]}}
+    assert faults(check(scaled, view, unprotected, config=throwaway)) == set()
+
+
+def test_the_dev_stack_passes_only_because_its_config_marks_it_throwaway(blog):
+    assert faults(check(blog, "update", config={})) == {
+        ("cognito-deletion-protection", "identity-user-pool")}
+
+
+# --- route kinds the program does not produce yet (decisions 3 and 4) --------------------------
+
+def new_route(resources, template: str, key: str, **props) -> list[AnalyzedResource]:
+    """A route beside ``template`` on the same API (same dependencies), with key ``key``."""
+    base = find(resources, template, ROUTE)
+    name = f"api-{key.replace(' ', '', 1)}"
+    route = AnalyzedResource(base.urn.rsplit("::", 1)[0] + f"::{name}", ROUTE, name,
+                             {**base.inputs, "routeKey": key}, {**base.state, "routeKey": key},
+                             base.parent, base.dependencies, dict(base.property_dependencies))
+    resources = add(resources, route)
+    drop = [k for k, v in props.items() if v is None]
+    return edit(resources, name, ROUTE, set={k: v for k, v in props.items() if v is not None},
+                drop=drop)
+
+
+def public_route(resources, key, template="api-GET/AdminUser"):
+    return new_route(resources, template, key, authorizationType="NONE", authorizerId=None,
+                     authorizationScopes=None)
+
+
+def signed_in_route(resources, key, template="api-GET/AdminUser"):
+    return new_route(resources, template, key, authorizationScopes=None)
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_public_and_signed_in_routes_pass_when_the_config_lists_them(blog, view):
+    resources = signed_in_route(public_route(blog[view], "GET /health"), "GET /me")
+    listed = {"api-route-authorization": {"publicRoutes": ["GET /health"],
+                                          "signedInRoutes": ["GET /me"]},
+              "cognito-deletion-protection": {"throwawayStacks": ["dev"]}}
+    assert faults(check(blog, view, resources, config=listed)) == set()
+    assert faults(check(blog, view, resources)) == {
+        ("api-route-authorization", "api-GET/health"), ("api-route-authorization", "api-GET/me")}
+
+
+def test_exceptions_must_match_what_the_stack_has(blog):
+    stale = {"api-route-authorization": {"publicRoutes": ["GET /health", "GET /AdminUser"]},
+             "cognito-deletion-protection": {"throwawayStacks": ["dev"]}}
+    diagnostics = check(blog, "update", config=stale)
+    assert faults(diagnostics) == {("api-route-authorization", "jwt-scoped-api-dev")}
+    details = sorted(d.detail for d in diagnostics if d.policy == "api-route-authorization")
+    assert "'GET /AdminUser', but that route is scoped to groups" in details[0]
+    assert "'GET /health', but no route of this stack has that key" in details[1]
+
+
+def preflight_route(resources, key: str, view: str) -> list[AnalyzedResource]:
+    """A public ``key`` route with an integration of its own (to a preflight function outside
+    the stack), as ScopedHttpApi will add for ANY and $default routes (decision 4)."""
+    base = find(resources, "api-admin_user-integration", INTEGRATION)
+    name = "api-cors_preflight-integration"
+    integration_id = f"{name}-id" if view == "update" else UNKNOWN
+    uri = ("arn:aws:apigateway:eu-west-2:lambda:path/2015-03-31/functions/"
+           "arn:aws:lambda:eu-west-2:123456789012:function:cors-preflight/invocations")
+    integration = AnalyzedResource(
+        base.urn.rsplit("::", 1)[0] + f"::{name}", INTEGRATION, name,
+        {**base.inputs, "integrationUri": uri}, {**base.state, "integrationUri": uri,
+                                                 "id": integration_id},
+        base.parent, base.property_dependencies["apiId"],
+        {"apiId": base.property_dependencies["apiId"]})
+    resources = public_route(add(resources, integration), key, template="api-ANY/admin/{proxy+}")
+    target = f"integrations/{integration_id}" if view == "update" else UNKNOWN
+    return edit(resources, f"api-{key.replace(' ', '', 1)}", ROUTE, set={"target": target},
+                sources={"target": [integration.urn]})
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_the_components_preflight_route_unblocks_preflights_and_needs_no_exception(scaled, view):
+    """ScopedHttpApi's public OPTIONS route for the wide stack's ANY route passes on its own;
+    without it the ANY route would answer every preflight with 401."""
+    assert [d for d in check(scaled, view)
+            if d.policy in ("api-cors-preflight", "api-route-authorization")] == []
+    without = remove(scaled[view], "api-OPTIONS/admin/{proxy+}")
+    assert ("api-cors-preflight", "api-ANY/admin/{proxy+}") in faults(check(scaled, view, without))
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_a_preflight_route_may_not_reach_a_handler_of_token_routes(scaled, view):
+    """A public OPTIONS route integrated with the admin function would let anyone call it."""
+    admin = find(scaled[view], "api-admin_user-integration", INTEGRATION)
+    target = f"integrations/{admin.state['id']}" if view == "update" else UNKNOWN
+    shortcut = edit(scaled[view], "api-OPTIONS/admin/{proxy+}", ROUTE, set={"target": target},
+                    sources={"target": [admin.urn]})
+    diagnostics = check(scaled, view, shortcut)
+    assert ("api-route-authorization", "api-OPTIONS/admin/{proxy+}") in faults(diagnostics)
+    (found,) = [d for d in diagnostics if d.policy == "api-route-authorization"]
+    assert "integration of their own" in found.detail
+
+
+def test_an_options_route_on_an_api_without_cors_needs_an_exception(blog):
+    diagnostics = check(blog, "update", public_route(blog["update"], "OPTIONS /AdminUser"))
+    assert faults(diagnostics) == {("api-route-authorization", "api-OPTIONS/AdminUser")}
+
+
+# --- enforcement levels and config, as the CLI applies them ------------------------------------
+
+def test_each_rules_enforcement_level_is_configurable(blog):
+    resources = without_source_arn(no_authorization(blog["update"], blog), blog)
+    config = {**load_config(DEV_CONFIG), "lambda-permission-source-arn": "advisory"}
+    levels = {d.policy: d.enforcement_level for d in check(blog, "update", resources, config)}
+    assert levels == {"api-route-authorization": "mandatory",
+                      "lambda-permission-source-arn": "advisory"}
+    config["api-route-authorization"] = {"enforcementLevel": "disabled"}
+    assert faults(check(blog, "update", resources, config)) == {
+        ("lambda-permission-source-arn", "api-admin_user-invoke")}
+    everything = {**load_config(DEV_CONFIG), "all": "advisory"}
+    assert {d.enforcement_level for d in check(blog, "update", resources, everything)} == {"advisory"}
+
+
+def test_a_config_the_schema_refuses_is_refused_as_the_cli_does(blog):
+    with pytest.raises(PolicyConfigInvalid, match="api-route-authorization: 'GET /x' is not of type 'array'"):
+        check(blog, "update", config={"api-route-authorization": {"publicRoutes": "GET /x"}})
+    with pytest.raises(PolicyConfigInvalid, match="'strict' is not a valid enforcement level"):
+        check(blog, "update", config={"all": "strict"})
+
+
+def test_a_misspelt_option_stops_the_pack_naming_it(blog):
+    with pytest.raises(PolicyConfigError, match="'publicRoute'"):
+        check(blog, "update", config={"api-route-authorization": {"publicRoute": ["GET /x"]}})
+
+
+def test_every_policy_is_named_described_in_one_line_and_mandatory_by_default():
+    info = InProcess().call("GetAnalyzerInfo", empty_pb2.Empty())
+    assert [p.name for p in info.policies] == [p.name for p in POLICIES]
+    assert len({p.name for p in POLICIES}) == len(POLICIES) == 12
+    for policy in info.policies:
+        assert policy.description and "\n" not in policy.description
+        assert policy.enforcementLevel == 1  # MANDATORY
+
+
+# --- the pack as the CLI starts it, and what the CLI prints -------------------------------------
+
+def test_the_pack_started_as_the_cli_starts_it_says_the_same(blog):
+    resources = no_authorization(blog["preview"], blog)
+    remote = Remote(stack="dev", project="jwt-scoped-api", preview=True)
+    try:
+        over_grpc = evaluate(resources, config=load_config(DEV_CONFIG), preview=True,
+                             analyzer=remote)
+    finally:
+        remote.close()
+    in_process = evaluate(resources, config=load_config(DEV_CONFIG), preview=True)
+    assert over_grpc == in_process
+    assert ("api-route-authorization", "api-GET/AdminUser") in faults(over_grpc)
+
+
+def test_violations_print_in_the_clis_shape(blog):
+    diagnostics = check(blog, "update", no_authorization(blog["update"], blog))
+    text = render(diagnostics, pack=PACK_NAME, version=pack_version())
+    lines = text.splitlines()
+    assert lines[:3] == [
+        "Policies:",
+        f"    ❌ {PACK_NAME}@v{pack_version()} (local: policy)",
+        "        - [mandatory]  api-route-authorization  (aws:apigatewayv2:Route: api-GET/AdminUser)"]
+    assert lines[3].strip() == next(p.description for p in POLICIES
+                                    if p.name == "api-route-authorization")
+    assert "'GET /AdminUser' takes no token" in lines[4]
+    passing = render([], pack=PACK_NAME, version="1").splitlines()
+    assert passing == ["Policies:", "    ✅ jwt-scoped-api@v1 (local: policy)"]
+
+
+def test_unknown_values_reach_the_pack_as_the_engine_marks_them(blog):
+    permission = find(blog["preview"], "api-admin_user-invoke")
+    assert permission.inputs["sourceArn"] == UNKNOWN and permission.state["id"] == UNKNOWN
+    assert any(u.endswith("::api-api") for u in permission.property_dependencies["sourceArn"])
+
+
+def test_the_pack_layout_is_what_pulumi_preview_expects():
+    pack = ROOT / "policy"
+    project = yaml.safe_load((pack / "PulumiPolicy.yaml").read_text())
+    assert project["runtime"]["name"] == "python" and project["version"] == pack_version()
+    assert (pack / "__main__.py").is_file()
+    requirements = (pack / "requirements.txt").read_text().splitlines()
+    assert "pulumi-policy>=1.21,<2" in requirements and ".." in requirements  # jwt-scoped
+    # The tests run the pack with the same pulumi-policy.
+    assert "pulumi-policy>=1.21,<2" in (ROOT / "requirements-dev.txt").read_text().splitlines()
+
+
+def test_the_pull_request_preview_runs_this_pack_with_this_config():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
+    steps = workflow["jobs"]["preview"]["steps"]
+    (preview,) = [s for s in steps if s.get("uses", "").startswith("pulumi/actions@")]
+    assert preview["with"]["command"] == "preview" and preview["with"]["stack-name"] == "dev"
+    assert preview["with"]["policyPacks"] == "policy"
+    assert ROOT / preview["with"]["policyPackConfigs"] == DEV_CONFIG
+    venv = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())["runtime"]["options"][
+        "virtualenv"]
+    installs = [s["run"] for s in steps if "policy/requirements.txt" in s.get("run", "")]
+    assert installs and f"-m venv policy/{venv}" in installs[0]
+    assert steps.index(preview) > next(i for i, s in enumerate(steps) if s.get("run") == installs[0])
