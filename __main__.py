@@ -60,8 +60,8 @@ api = ScopedHttpApi("api", ScopedHttpApiArgs(
     # JWT authorizer checks against the audiences when `aud` is absent.
     audiences=[identity.client_id],
     functions={name: fn.arn for name, fn in functions.items()},
-    routes=[ApiRoute(route_key=r.route, function=r.function,
-                     scopes=[identity.scope_for(g) for g in r.groups or ()],
+    scopes=identity.scopes,  # group -> <group>-<appClientId>: routes name the groups they admit
+    routes=[ApiRoute(route_key=r.route, function=r.function, scopes=r.groups or (),
                      public=r.access == RouteAccess.PUBLIC) for r in stack.routes],
     **stack.api,
 ))

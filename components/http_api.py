@@ -105,6 +105,10 @@ class ScopedHttpApiArgs:
     functions: Mapping[str, pulumi.Input[str]]
     """Route handlers by key: each one's Lambda function ARN (HTTP APIs integrate a function by
     its plain ARN). Each gets one integration and one invoke permission."""
+    scopes: Mapping[str, pulumi.Input[str]] | None = field(default_factory=dict)
+    """Scopes by name: a route lists names, and demands their values. Pass
+    ``ScopedIdentityPool``'s ``scopes`` output (group -> scope) and routes name groups; or
+    literal scopes of any issuer (``{"read": "orders:read"}``)."""
     routes: Sequence[ApiRoute] = field(metadata=rules(
         count=(1, r.MAX_ROUTES_PER_API), unique=(_route_key_of, "route"), why=r.ROUTES_QUOTA))
     """The routes, 1 to 300; every function must serve at least one."""
@@ -131,18 +135,23 @@ class ScopedHttpApiArgs:
     """Tags for the API and its stage."""
 
     def cross_problems(self) -> list[Problem]:
-        """Routes name known functions, every function serves a route, and with CORS no
-        ``OPTIONS`` route demands a token."""
-        found = [Problem(f"routes[{i}].function", f"unknown function {route.function!r}"
-                         f"{r.suggestion(route.function, self.functions)}; functions are: "
-                         f"{', '.join(sorted(self.functions)) or '(none)'}")
-                 for i, route in enumerate(self.routes) if route.function not in self.functions]
-        served = {route.function for route in self.routes}
-        found += [Problem("functions", f"function {key!r} serves no route")
-                  for key in sorted(set(self.functions) - served)]
-        if PREFLIGHT_FUNCTION_KEY in self.functions:
-            found.append(Problem("functions", f"function key {PREFLIGHT_FUNCTION_KEY!r} is "
-                                              "reserved for the CORS preflight answer"))
+        """Routes name known functions and scopes, every function serves a route, and with
+        CORS no ``OPTIONS`` route demands a token. A map another resource computes is only
+        known at deploy time: its names are checked then (``_entry``)."""
+        found = []
+        for i, route in enumerate(self.routes):
+            found += _unknown_name(f"routes[{i}].function", route.function, self.functions,
+                                   "function")
+            found += [p for name in route.scopes or ()
+                      for p in _unknown_name(f"routes[{i}].scopes", name, self.scopes or {},
+                                             "scope")]
+        if isinstance(self.functions, Mapping):
+            served = {route.function for route in self.routes}
+            found += [Problem("functions", f"function {key!r} serves no route")
+                      for key in sorted(set(self.functions) - served)]
+            if PREFLIGHT_FUNCTION_KEY in self.functions:
+                found.append(Problem("functions", f"function key {PREFLIGHT_FUNCTION_KEY!r} is "
+                                                  "reserved for the CORS preflight answer"))
         if self.cors_origins and not any(route_key_problem(k) for k in self._route_keys()):
             found += [Problem(f"routes[{self._route_keys().index(key)}]", message)
                       for key, message in preflight_problems(_protected(self.routes)).items()]
@@ -154,6 +163,30 @@ class ScopedHttpApiArgs:
 
 def _protected(routes: Sequence[ApiRoute]) -> dict[str, bool]:
     return {route.route_key: route.demands_token for route in routes}
+
+
+def _unknown_name(path: str, name: str, names: object, what: str) -> list[Problem]:
+    """``name`` must be a key of ``names`` (when that map is known now)."""
+    if not isinstance(names, Mapping) or name in names:
+        return []
+    return [Problem(path, f"unknown {what} {name!r}{r.suggestion(name, names)}; {what}s are: "
+                          f"{', '.join(sorted(names)) or '(none)'}")]
+
+
+def _entry(mapping: pulumi.Input[Mapping[str, pulumi.Input[str]]], key: str,
+           what: str) -> pulumi.Input[str]:
+    """``mapping[key]``. Another language's program passes a map that depends on other
+    resources as one ``Output`` (the provider cannot see inside it): then the lookup waits for
+    the deployment, and an unknown key fails it naming the key."""
+    if isinstance(mapping, Mapping):
+        return mapping[key]
+
+    def lookup(values: Mapping[str, str]) -> str:
+        if key not in values:
+            raise ValueError(f"unknown {what} {key!r}; {what}s are: {', '.join(sorted(values))}")
+        return values[key]
+
+    return pulumi.Output.from_input(mapping).apply(lookup)
 
 
 # A route anyone may call: no authorizer ("authorizationType": NONE, API Gateway's default).
@@ -197,12 +230,15 @@ class ScopedHttpApi(pulumi.ComponentResource):
         self.authorizer = aws.apigatewayv2.Authorizer(
             f"{name}-jwt", api_id=self.api.id, authorizer_type="JWT", name=f"{name}-jwt",
             identity_sources=[IDENTITY_SOURCE],
-            jwt_configuration={"issuer": args.issuer, "audiences": list(args.audiences)},
+            jwt_configuration={"issuer": args.issuer, "audiences": (
+                list(args.audiences) if isinstance(args.audiences, Sequence) else args.audiences)},
             opts=child)
 
-        functions = dict(args.functions)
-        routes = [(rt.route_key, rt.function, bool(rt.public), list(rt.scopes or ()))
+        routes = [(rt.route_key, rt.function, bool(rt.public),
+                   [_entry(args.scopes or {}, name, "scope") for name in rt.scopes or ()])
                   for rt in args.routes]
+        functions = {key: _entry(args.functions, key, "function")
+                     for key in dict.fromkeys(function for _, function, _, _ in routes)}
         preflights = preflight_route_keys(_protected(args.routes)) if args.cors_origins else []
         self.preflight_function = None
         if preflights:

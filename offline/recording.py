@@ -73,6 +73,8 @@ class Registered:
     """Registered with ``ResourceOptions(protect=True)``."""
     custom: bool = True
     """Managed by a provider (``False`` for component resources)."""
+    aliases: tuple[dict, ...] = ()
+    """The aliases registered with it, as the engine receives them (``{"spec": {"type": ...}}``)."""
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -162,6 +164,7 @@ class RecordingMonitor(MockMonitor):
             registered.wire_inputs = json_format.MessageToDict(request.object)
             registered.protect = request.protect
             registered.custom = request.custom
+            registered.aliases = tuple(json_format.MessageToDict(a) for a in request.aliases)
         return response
 
 

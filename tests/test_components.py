@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pulumi
 import pytest
 
 from jwt_scoped import (
@@ -18,24 +19,30 @@ from jwt_scoped import (
     ScopedIdentityPoolArgs,
     UserSpec,
 )
+from jwt_scoped.http_api import _entry
 from jwt_scoped.python_function import package_files
 from offline.recording import ROOT, RecordingMocks, run_pulumi
 
 HANDLER_DIR = str(ROOT / "functions" / "admin_user")
 
 
+AUTH0 = "https://example.eu.auth0.com/"
+# Auth0-style literal scopes, by the names routes use.
+AUTH0_SCOPES = {"read": "orders:read", "write": "orders:write", "admin": "admin",
+                **{f"s{i}": f"scope-{i}" for i in range(11)}}
+
+
 def route(key: str, function: str, scopes=(), public: bool = False) -> ApiRoute:
     return ApiRoute(route_key=key, function=function, scopes=scopes, public=public)
-AUTH0 = "https://example.eu.auth0.com/"
 
 
 def auth0_api(name="orders", **overrides):
     """An API in front of a non-Cognito issuer: the component needs no Cognito at all."""
     fn = PythonFunction("orders-fn", PythonFunctionArgs(source_dir=HANDLER_DIR))
     args = dict(issuer=AUTH0, audiences=["https://orders.example.com", "mobile-app"],
-                functions={"orders": fn.arn},
-                routes=[route("GET /orders/{id}", "orders", ["orders:read"]),
-                        route("POST /orders", "orders", ["orders:write", "admin"]),
+                functions={"orders": fn.arn}, scopes=AUTH0_SCOPES,
+                routes=[route("GET /orders/{id}", "orders", ["read"]),
+                        route("POST /orders", "orders", ["write", "admin"]),
                         route("$default", "orders", ["admin"])])
     args.update(overrides)
     return ScopedHttpApi(name, ScopedHttpApiArgs(**args))
@@ -68,16 +75,18 @@ def test_http_api_children_are_named_after_and_parented_to_the_component():
 
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"routes": [route("GET /a", "orders", ["s"]), route("GET /a", "orders", ["s"])]},
+    ({"routes": [route("GET /a", "orders", ["s0"]), route("GET /a", "orders", ["s0"])]},
      "routes: duplicate route 'GET /a' (2 times)"),
     ({"routes": [route("GET /a", "orders", [f"s{i}" for i in range(11)])]},
      "routes[0].scopes: expected 0 to 10 entries, got 11"),
-    ({"routes": [route("GET /a", "orders", ["s"], public=True)]},
+    ({"routes": [route("GET /a", "orders", ["s0"], public=True)]},
      "routes[0].scopes: a public route takes no scopes"),
     ({"routes": [route("OPTIONS /a", "orders")], "cors_origins": ["https://app.example.com"]},
      "routes[0]: OPTIONS /a demands a token, so every CORS preflight to its path would get 401"),
-    ({"routes": [route("GET /a", "nope", ["s"])]}, "routes[0].function: unknown function 'nope'"),
-    ({"routes": [route("get /a", "orders", ["s"])]},
+    ({"routes": [route("GET /a", "nope", ["s0"])]}, "routes[0].function: unknown function 'nope'"),
+    ({"routes": [route("GET /a", "orders", ["raed"])]},
+     "routes[0].scopes: unknown scope 'raed' (did you mean 'read'?); scopes are: admin, read,"),
+    ({"routes": [route("get /a", "orders", ["s0"])]},
      "routes[0].route_key: route key 'get /a' has method 'get'"),
     ({"audiences": [f"a{i}" for i in range(51)]}, "audiences: expected 1 to 50 entries, got 51"),
     ({"audiences": []}, "audiences: expected 1 to 50 entries, got 0"),
@@ -94,13 +103,36 @@ def test_http_api_refuses_bad_args_before_registering_anything(overrides, messag
     assert not [r for r in mocks.registered if r.type.startswith("aws:apigatewayv2")]
 
 
+def test_scopes_computed_by_another_resource_are_looked_up_at_deploy_time():
+    """ScopedIdentityPool's ``scopes`` output is one Output: the API takes it as it is."""
+    def body():
+        pool = ScopedIdentityPool("idp", pool_args())
+        return auth0_api(scopes=pool.scopes, routes=[
+            route("GET /a", "orders", ["admin"]), route("GET /b", "orders", ["regular", "admin"])
+        ]).route_urls
+
+    run = run_pulumi(body)
+    client_id = run.one("aws:cognito/userPoolClient:UserPoolClient").id
+    assert {r.inputs["routeKey"]: r.inputs["authorizationScopes"]
+            for r in run.of_type("aws:apigatewayv2/route:Route")} == {
+        "GET /a": [f"admin-{client_id}"], "GET /b": [f"regular-{client_id}", f"admin-{client_id}"]}
+
+
+def test_an_unknown_name_in_a_computed_map_fails_the_deployment_naming_it():
+    computed = pulumi.Output.from_input({"admin": "admin-c1", "regular": "regular-c1"})
+    with pytest.raises(ValueError, match="unknown scope 'ghost'; scopes are: admin, regular"):
+        run_pulumi(lambda: _entry(computed, "ghost", "scope"))
+    assert run_pulumi(lambda: _entry(computed, "admin", "scope")).result == "admin-c1"
+
+
 def test_http_api_refuses_a_function_that_serves_no_route():
     def body():
         spare = PythonFunction("spare", PythonFunctionArgs(source_dir=HANDLER_DIR))
         fn = PythonFunction("fn", PythonFunctionArgs(source_dir=HANDLER_DIR))
         return ScopedHttpApi("api", ScopedHttpApiArgs(
             issuer=AUTH0, audiences=["x"], functions={"fn": fn.arn, "spare": spare.arn},
-            routes=[route("GET /", "fn", ["s"])]))
+            scopes=AUTH0_SCOPES,
+            routes=[route("GET /", "fn", ["s0"])]))
 
     with pytest.raises(ValueError, match="functions: function 'spare' serves no route"):
         run_pulumi(body)
@@ -185,7 +217,7 @@ def test_routes_are_public_signed_in_or_scoped():
     run = run_pulumi(lambda: auth0_api(routes=[
         route("GET /health", "orders", public=True),
         route("GET /me", "orders"),
-        route("GET /orders/{id}", "orders", ["orders:read"])]) and None)
+        route("GET /orders/{id}", "orders", ["read"])]) and None)
     authorizer = run.one("aws:apigatewayv2/authorizer:Authorizer")
     routes = {r.inputs["routeKey"]: r.inputs for r in run.of_type("aws:apigatewayv2/route:Route")}
     assert routes["GET /health"]["authorizationType"] == "NONE"
@@ -200,7 +232,7 @@ def test_routes_are_public_signed_in_or_scoped():
 def test_cors_adds_public_options_routes_where_a_protected_route_would_catch_preflights():
     run = run_pulumi(lambda: auth0_api(
         cors_origins=["https://app.example.com"],
-        routes=[route("GET /orders/{id}", "orders", ["orders:read"]),
+        routes=[route("GET /orders/{id}", "orders", ["read"]),
                 route("ANY /admin/{proxy+}", "orders", ["admin"]),
                 route("ANY /open", "orders", public=True),
                 route("$default", "orders")]) and None)
@@ -222,7 +254,7 @@ def test_cors_adds_public_options_routes_where_a_protected_route_would_catch_pre
 
 def test_without_a_route_that_catches_preflights_api_gateway_answers_them_itself():
     run = run_pulumi(lambda: auth0_api(cors_origins=["https://app.example.com"], routes=[
-        route("GET /orders/{id}", "orders", ["orders:read"])]) and None)
+        route("GET /orders/{id}", "orders", ["read"])]) and None)
     assert [r.inputs["routeKey"] for r in run.of_type("aws:apigatewayv2/route:Route")] == [
         "GET /orders/{id}"]
     assert not [f for f in run.of_type("aws:lambda/function:Function") if "preflight" in f.name]
