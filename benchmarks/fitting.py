@@ -1,5 +1,5 @@
-"""Small, stdlib-only statistics for the benchmark report: medians, a straight-line fit, and an
-exact least-squares solve (fractions) for resource counts."""
+"""Small, stdlib-only statistics for the benchmarks: the spread of repeated runs, a straight-line
+fit, and an exact least-squares solve (fractions) for resource counts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,26 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
-@dataclass
+@dataclass(frozen=True)
+class Spread:
+    """What repeated runs measured: the lowest, the median and the highest value, and how many."""
+
+    min: float
+    median: float
+    max: float
+    runs: int
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread:
+        if not values:
+            raise ValueError("a spread needs at least one value")
+        return cls(min(values), statistics.median(values), max(values), len(values))
+
+    def scaled(self, factor: float) -> Spread:
+        return Spread(self.min * factor, self.median * factor, self.max * factor, self.runs)
+
+
+@dataclass(frozen=True)
 class LineFit:
     """``y = intercept + slope * x`` by least squares, and how well it fits."""
 
