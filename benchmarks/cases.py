@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from benchmarks.fitting import best_indices
 from offline.stacks import blog_config, config_shape, generated_config
 
 ROUTES = (10, 50, 100, 300)
@@ -16,8 +17,9 @@ PYTHON_MODULE_NAMES = {"lambda": "lambda_"}
 
 @dataclass
 class Case:
-    """One thing timed in a fresh interpreter, and its value in each run (runs are interleaved
-    round-robin, so run ``i`` of every case was taken in the same round)."""
+    """One thing timed in a fresh interpreter, and its value in each run. Rounds are interleaved
+    round-robin and a run is the best of the same consecutive rounds for every case, so run ``i``
+    of every case was taken at the same time."""
 
     key: str
     label: str
@@ -45,6 +47,12 @@ class Case:
             if self.counts is not None and result["counts"] != self.counts:
                 raise RuntimeError(f"{self.label}: resource counts differ between runs")
             self.counts, self.registered = result["counts"], result["registered"]
+
+    def keep_best_of(self, k: int) -> None:
+        """Make each run the fastest of ``k`` consecutive rounds (with that round's GC figures)."""
+        best = best_indices(self.seconds, k)
+        self.seconds, self.gc_seconds, self.gc_full, self.wall = (
+            [values[i] for i in best] for values in (self.seconds, self.gc_seconds, self.gc_full, self.wall))
 
     @property
     def without_gc(self) -> list[float]:

@@ -13,6 +13,17 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def best_of(values: Sequence[float], k: int) -> list[float]:
+    """The lowest of each ``k`` consecutive values: noise from other processes only adds time, so
+    the lowest of a few measurements is the most informative (Python's ``timeit`` docs)."""
+    return [min(values[i:i + k]) for i in range(0, len(values) - k + 1, k)]
+
+
+def best_indices(values: Sequence[float], k: int) -> list[int]:
+    """Where ``best_of`` found each lowest value."""
+    return [min(range(i, i + k), key=values.__getitem__) for i in range(0, len(values) - k + 1, k)]
+
+
 @dataclass(frozen=True)
 class Spread:
     """What repeated runs measured: the lowest, the median and the highest value, and how many."""

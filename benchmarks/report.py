@@ -31,10 +31,12 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
     return lines + [""]
 
 
-def header(command: str, runs: int, elapsed: float, machine: dict[str, str]) -> list[str]:
+def header(command: str, runs: int, best_of: int, elapsed: float, machine: dict[str, str]
+           ) -> list[str]:
+    each = f", each the fastest of {best_of} rounds" if best_of > 1 else ""
     return ["# Benchmarks", "",
-            f"`{command}`: {runs} runs per program measurement, every figure {SPREAD} over the "
-            f"runs; took {elapsed:.0f} s.", "",
+            f"`{command}`: {runs} runs{each}; every figure is {SPREAD} over the runs. "
+            f"Took {elapsed:.0f} s.", "",
             *table(["Machine", ""], list(machine.items()))]
 
 
@@ -138,8 +140,8 @@ def trigger_tables(trigger: dict) -> list[str]:
             *table(["Import of `handler`, fresh interpreter", "ms", "Runs"], imports),
             f"Modules the import loads: {', '.join(f'`{m}`' for m in trigger['modules'])}. "
             f"Output at import: {printed}.", "",
-            *table(["Event", "Groups", "Scopes granted", "µs per call", "Repeats"], calls),
-            f"Each repeat: {trigger['calls']} fresh events, GC off while timing.", ""]
+            *table(["Event", "Groups", "Scopes granted", "µs per call", "Runs"], calls),
+            f"Each run: the fastest repeat of {trigger['calls']} fresh events, GC off while timing.", ""]
 
 
 def sandbox_table(sandbox: dict[str, list[float]] | None) -> list[str]:

@@ -7,10 +7,10 @@ repository root:
     python benchmarks/run.py --markdown out.md  # also write the report to a file
 
 Every program measurement runs in a fresh interpreter (``benchmarks/measure.py``) under the
-mocked provider of ``offline/recording.py``, after one discarded warm-up. Runs are interleaved
-round-robin, so run i of every case is taken in the same round, and every figure is reported as
-min / median / max over the runs. The report (markdown) goes to stdout, progress to stderr; the
-README's Performance section explains it.
+mocked provider of ``offline/recording.py``, after one discarded warm-up. Rounds are interleaved
+round-robin; a run is the fastest of ``--best-of`` consecutive rounds, the same rounds for every
+case, and every figure is reported as min / median / max over the runs. The report (markdown)
+goes to stdout, progress to stderr; the README's Performance section explains it.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, 
 
 from benchmarks import analysis, report
 from benchmarks.cases import GROUPS, ROUTES, Case, floor_case, probe_cases, program_cases, services_case
+from benchmarks.fitting import best_of
 
 ROOT = Path(__file__).resolve().parents[1]
 MEASURE = ROOT / "benchmarks" / "measure.py"
@@ -108,11 +109,14 @@ def machine_info() -> dict[str, str]:
 # --- measurements -----------------------------------------------------------------------------
 
 
-def measure_programs(runner: Runner, timed: Sequence[Case], runs: int) -> None:
-    for i in range(runs):
+def measure_programs(runner: Runner, timed: Sequence[Case], runs: int, best_of: int) -> None:
+    rounds = runs * best_of
+    for i in range(rounds):
         for case in timed:
             runner.measure(case)
-            log(f"run {i + 1}/{runs}  {case.label:45} {case.seconds[-1]:.3f} s")
+            log(f"round {i + 1}/{rounds}  {case.label:45} {case.seconds[-1]:.3f} s")
+    for case in timed:
+        case.keep_best_of(best_of)
 
 
 def measure_profiles(runner: Runner, cases: Sequence[Case], runs: int) -> dict[str, list[dict]]:
@@ -145,20 +149,26 @@ def time_imports(runner: Runner, package: Path, flags: Sequence[str], count: int
     return results
 
 
-def measure_trigger(runner: Runner, workdir: Path, imports: int, calls: int, repeats: int) -> dict:
+def measure_trigger(runner: Runner, workdir: Path, imports: int, calls: int, repeats: int,
+                    best: int) -> dict:
+    """Each import figure is the best of ``best`` imports, each per-call figure the best of
+    ``best`` repeats of ``calls`` calls."""
     package = trigger_package(workdir)
     # Lambda ships .py files only and /var/task is read-only, so a cold start compiles the
     # handler: -B (write no bytecode) keeps every import a compiling one. -I: no user site or
     # PYTHON* variables.
-    cold = time_imports(runner, package, ("-I", "-B"), imports, "compiling")
+    cold = time_imports(runner, package, ("-I", "-B"), imports * best, "compiling")
     cached_package = workdir / "trigger-package-cached"
     shutil.copytree(package, cached_package)
     runner.run("trigger-import", python_flags=("-I",), argument=str(cached_package))  # writes .pyc
-    cached = time_imports(runner, cached_package, ("-I",), imports, "cached bytecode")
+    cached = time_imports(runner, cached_package, ("-I",), imports * best, "cached bytecode")
     log("  trigger invocations")
     invoke, _ = runner.run("trigger-invoke", {"package": str(package), "groups": list(TRIGGER_GROUPS),
-                                              "calls": calls, "repeats": repeats})
-    return {"cold": [r["seconds"] for r in cold], "cached": [r["seconds"] for r in cached],
+                                              "calls": calls, "repeats": repeats * best})
+    for result in invoke["results"]:
+        result["per_call"] = best_of(result["per_call"], best)
+    return {"cold": best_of([r["seconds"] for r in cold], best),
+            "cached": best_of([r["seconds"] for r in cached], best),
             "modules": cold[-1]["modules"], "printed": "".join(r["printed"] for r in cold),
             "invoke": invoke["results"], "calls": calls}
 
@@ -192,6 +202,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="smoke run: 3 runs, 10/100/300 routes over 5 groups, shorter trigger runs, "
                              "no profile")
     parser.add_argument("--runs", type=int, help="runs per measurement (default 5; 3 with --quick)")
+    parser.add_argument("--best-of", type=int,
+                        help="rounds per run: each run is the fastest of them (default 3; 1 with --quick)")
     parser.add_argument("--routes", type=lambda s: tuple(int(v) for v in s.split(",")),
                         help=f"route counts (default {','.join(map(str, ROUTES))})")
     parser.add_argument("--groups", type=lambda s: tuple(int(v) for v in s.split(",")),
@@ -200,20 +212,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="skip the cProfile breakdown (skipped by default with --quick)")
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     args.runs = args.runs or (3 if args.quick else 5)
+    args.best_of = args.best_of or (1 if args.quick else 3)
     args.routes = args.routes or ((10, 100, 300) if args.quick else ROUTES)
     args.groups = args.groups or ((5,) if args.quick else GROUPS)
     args.profile = (not args.quick) if args.profile is None else args.profile
-    if args.runs < 1 or any(r < 1 or r > 300 for r in args.routes) or any(g < 1 for g in args.groups):
-        parser.error("runs >= 1, routes 1..300 (API Gateway's quota), groups >= 1")
+    if (args.runs < 1 or args.best_of < 1 or any(r < 1 or r > 300 for r in args.routes)
+            or any(g < 1 for g in args.groups)):
+        parser.error("runs and best-of >= 1, routes 1..300 (API Gateway's quota), groups >= 1")
     return args
 
 
 def render(args, machine, elapsed, floor, services, blog, generated, probes, profiles, trigger,
            sandbox) -> str:
     growth_list = analysis.growths(generated)
-    command = "python benchmarks/run.py" + (" --quick" if args.quick else "")
-    lines = [*report.header(command, args.runs, elapsed, machine),
+    command = " ".join(["python benchmarks/run.py", *args.argv])
+    lines = [*report.header(command, args.runs, args.best_of, elapsed, machine),
              *report.program_table(floor, services, blog, generated),
              *report.provider_classes_line(services),
              *report.growth_table(growth_list), *report.growth_summary(growth_list),
@@ -239,16 +254,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         log("warm-up (discarded)")
         runner.run("floor")
         services = services_case(runner.run("program", blog.spec)[0]["counts"])
-        measure_programs(runner, [floor, services, blog, *generated], args.runs)
+        measure_programs(runner, [floor, services, blog, *generated], args.runs, args.best_of)
         probes = probe_cases()
-        measure_programs(runner, probes, 1)  # counts only: they are exact
+        measure_programs(runner, probes, 1, 1)  # counts only: they are exact
         profiles = {}
         if args.profile:
             largest = max(generated, key=lambda c: (c.shape["routes"], c.shape["groups"]))
             profiles = measure_profiles(runner, [blog, largest], min(args.runs, 3))
         log("trigger")
         trigger = measure_trigger(runner, workdir, imports=8 if args.quick else 20,
-                                  calls=500 if args.quick else 2000, repeats=3 if args.quick else 7)
+                                  calls=500 if args.quick else 2000, repeats=3 if args.quick else 7,
+                                  best=args.best_of)
         sandbox = measure_sandbox(args.runs)
     text = render(args, machine, time.perf_counter() - started, floor, services, blog, generated,
                   probes, profiles, trigger, sandbox)

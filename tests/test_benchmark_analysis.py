@@ -9,7 +9,7 @@ import pytest
 from benchmarks import analysis
 from benchmarks.analysis import Target
 from benchmarks.cases import Case
-from benchmarks.fitting import Spread
+from benchmarks.fitting import Spread, best_of
 
 
 def program(routes: int, groups: int, seconds: list[float], gc: list[float] | None = None) -> Case:
@@ -27,6 +27,15 @@ def test_a_spread_is_the_lowest_the_median_and_the_highest_run():
     assert Spread.of([3.0, 1.0, 2.0, 10.0]) == Spread(1.0, 2.5, 10.0, 4)
     with pytest.raises(ValueError):
         Spread.of([])
+
+
+def test_a_run_is_the_fastest_of_its_rounds_with_that_rounds_gc_figures():
+    assert best_of([3.0, 1.0, 2.0, 5.0, 4.0, 6.0], 3) == [1.0, 4.0]
+    case = program(10, 2, [3.0, 1.0, 2.0, 5.0, 4.0, 6.0], gc=[0.3, 0.1, 0.2, 0.5, 0.4, 0.6])
+    case.gc_full, case.wall = [3, 1, 2, 5, 4, 6], [3.5, 1.5, 2.5, 5.5, 4.5, 6.5]
+    case.keep_best_of(3)
+    assert (case.seconds, case.gc_seconds, case.gc_full, case.wall) == (
+        [1.0, 4.0], [0.1, 0.4], [1, 4], [1.5, 4.5])
 
 
 @pytest.mark.parametrize(("values", "strict", "passed"), [
