@@ -1,5 +1,5 @@
-"""Small, stdlib-only statistics for the benchmark report: medians, a straight-line fit, and an
-exact least-squares solve (fractions) for resource counts."""
+"""Small, stdlib-only statistics for the benchmarks: the spread of repeated runs, a straight-line
+fit, and an exact least-squares solve (fractions) for resource counts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,37 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
-@dataclass
+def best_of(values: Sequence[float], k: int) -> list[float]:
+    """The lowest of each ``k`` consecutive values: noise from other processes only adds time, so
+    the lowest of a few measurements is the most informative (Python's ``timeit`` docs)."""
+    return [min(values[i:i + k]) for i in range(0, len(values) - k + 1, k)]
+
+
+def best_indices(values: Sequence[float], k: int) -> list[int]:
+    """Where ``best_of`` found each lowest value."""
+    return [min(range(i, i + k), key=values.__getitem__) for i in range(0, len(values) - k + 1, k)]
+
+
+@dataclass(frozen=True)
+class Spread:
+    """What repeated runs measured: the lowest, the median and the highest value, and how many."""
+
+    min: float
+    median: float
+    max: float
+    runs: int
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread:
+        if not values:
+            raise ValueError("a spread needs at least one value")
+        return cls(min(values), statistics.median(values), max(values), len(values))
+
+    def scaled(self, factor: float) -> Spread:
+        return Spread(self.min * factor, self.median * factor, self.max * factor, self.runs)
+
+
+@dataclass(frozen=True)
 class LineFit:
     """``y = intercept + slope * x`` by least squares, and how well it fits."""
 

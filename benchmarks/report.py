@@ -1,0 +1,165 @@
+"""The benchmark report as markdown tables: every figure is min / median / max over the runs. What
+the figures mean is explained in the README's Performance section, not here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from benchmarks import analysis
+from benchmarks.analysis import Growth, Target
+from benchmarks.cases import Case
+from benchmarks.fitting import Spread
+
+SPREAD = "min / median / max"
+# The local sandbox's figures (benchmarks/sandbox.py): key -> (label, unit).
+SANDBOX_FIGURES = {
+    "startup_seconds": ("startup, command to serving (blog config)", "s"),
+    "request_p50_ms": ("authorized request through the local gateway, warm, p50", "ms"),
+    "requests_per_second": ("requests per second, 20 concurrent clients", "req/s"),
+    "failed_requests": ("failed requests", ""),
+}
+
+
+def spread(values: Sequence[float] | Spread, digits: int = 3, scale: float = 1.0) -> str:
+    s = (values if isinstance(values, Spread) else Spread.of(values)).scaled(scale)
+    return f"{s.min:.{digits}f} / {s.median:.{digits}f} / {s.max:.{digits}f}"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def header(command: str, runs: int, best_of: int, elapsed: float, machine: dict[str, str]
+           ) -> list[str]:
+    each = f", each the fastest of {best_of} rounds" if best_of > 1 else ""
+    return ["# Benchmarks", "",
+            f"`{command}`: {runs} runs{each}; every figure is {SPREAD} over the runs. "
+            f"Took {elapsed:.0f} s.", "",
+            *table(["Machine", ""], list(machine.items()))]
+
+
+def program_table(floor: Case, services: Case, blog: Case, generated: Sequence[Case]) -> list[str]:
+    rows = []
+    for case in (floor, services, blog, *generated):
+        shape = case.shape or {}
+        rows.append([case.label, shape.get("routes", ""), shape.get("groups", ""),
+                     case.registered if case.registered is not None else "",
+                     spread(case.seconds),
+                     spread(analysis.per_run_ratio(case.seconds, floor.seconds), 2),
+                     spread(analysis.per_run_ratio(case.seconds, blog.seconds), 2),
+                     spread(case.gc_seconds), spread(case.gc_full, 0),
+                     spread([s / shape["routes"] for s in case.seconds], 2, 1e3) if shape else ""])
+    return ["## Program evaluation under the mocked provider", "",
+            *table(["Config", "Routes", "Groups", "Resources", "Seconds", "× floor", "× blog",
+                    "GC pauses s", "Full GCs", "ms per route"], rows)]
+
+
+def provider_classes_line(services: Case) -> list[str]:
+    classes = services.spec["classes"]
+    return [f"Provider classes ({len(classes)}): "
+            + ", ".join(f"`{m.removeprefix('pulumi_')}.{c}`" for m, c in classes) + ".", ""]
+
+
+def growth_table(growth_list: Sequence[Growth]) -> list[str]:
+    rows = [[g.series, g.groups, spread(g.slope, 2, 1e3), spread(g.intercept),
+             f"{g.worst_residual * 100:.1f}%", f"{g.min_r2:.3f}", "yes" if g.linear else "NO",
+             spread(g.marginal_ratios, 2), "yes" if g.flat else "no"]
+            for g in growth_list]
+    return ["### Growth with routes (a line per run)", "",
+            *table(["Series", "Groups", "Slope ms/route", "Intercept s", "Worst deviation, all runs",
+                    "Lowest R²", "Linear in every run", "Marginal ms/route high ÷ low sizes",
+                    "Flat in every run"], rows)]
+
+
+def growth_summary(growth_list: Sequence[Growth]) -> list[str]:
+    total = [g for g in growth_list if g.series == "total"]
+    if not total:
+        return []
+    runs = min(len(g.fits) for g in total)
+    worst = max(g.worst_residual for g in total)
+    verdict = "yes" if all(g.linear for g in total) else "NO"
+    return [f"Total time linear in every run: **{verdict}**. Worst deviation from the run's line "
+            f"over {runs} runs × {len(total)} group counts: {worst * 100:.1f}% (limit "
+            f"{analysis.MAX_LINE_RESIDUAL:.0%}); lowest R² {min(g.min_r2 for g in total):.3f} "
+            f"(limit {analysis.MIN_LINE_R2}).", ""]
+
+
+def breakdown_table(parts: dict[str, list[float]], floor: Case, blog: Case) -> list[str]:
+    labels = {"floor": "import floor (pulumi, pulumi_aws, pulumi_random)",
+              "provider classes": "+ the provider classes the program uses",
+              "program": f"+ evaluating the program ({blog.registered} resources)",
+              "lower bound": "lower bound: provider classes + resources × the SDK's marginal "
+                             "cost per resource (no GC)"}
+    rows = [[labels[key], spread(values), spread(analysis.per_run_ratio(values, floor.seconds), 2)]
+            for key, values in parts.items()]
+    lines = ["### Where the blog config's time goes", "", *table(["Part", "Seconds", "× floor"], rows)]
+    if "lower bound" in parts:
+        above = sum(b > t for b, t in zip(parts["lower bound"], blog.seconds, strict=True))
+        lines += [f"The lower bound exceeds the blog config's own time in {above} of "
+                  f"{len(blog.seconds)} runs" + (": too noisy to use." if above else "."), ""]
+    return lines
+
+
+def profile_table(profiles: dict[str, list[dict]]) -> list[str]:
+    if not profiles:
+        return []
+    shares = {label: analysis.profile_shares(runs) for label, runs in profiles.items()}
+    owners = sorted({o for s in shares.values() for o in s},
+                    key=lambda o: -max(max(s.get(o, [0])) for s in shares.values()))
+    rows = [[owner] + [spread(s[owner], 1, 100) + " %" if owner in s else "" for s in shares.values()]
+            for owner in owners]
+    ours = [[label, spread([r["ours_self"] for r in runs], 1, 1e3),
+             ", ".join(f"`{where}`" for where, _ in runs[0]["top_ours"][:3])]
+            for label, runs in profiles.items()]
+    return ["### Share of the profiled time by owner (cProfile)", "",
+            *table(["Owner", *profiles], rows),
+            *table(["Config", "Our functions' own time, ms", "Hottest (first run)"], ours)]
+
+
+def economy_table(eco: dict) -> list[str]:
+    rows = [[f"`{typ}`", *(analysis.fmt_fraction(v) for v in coefficients)]
+            for typ, coefficients in eco["per_type"].items()]
+    rows.append(["**total**", *(f"**{analysis.fmt_fraction(v)}**" for v in eco["total"])])
+    exact = "every count matched exactly" if eco["exact"] else "**some counts do not fit**"
+    return ["## Resource economy", "",
+            f"Solved from {eco['configs']} configs ({exact}).", "",
+            *table(["Type", "per route", "per function", "per group", "per user", "per membership",
+                    "fixed"], rows),
+            f"**Resources = {analysis.formula_text(eco['total'])}**", ""]
+
+
+def trigger_tables(trigger: dict) -> list[str]:
+    imports = [["compiling (.py only, as on Lambda)", spread(trigger["cold"], 2, 1e3), len(trigger["cold"])],
+               ["cached bytecode", spread(trigger["cached"], 2, 1e3), len(trigger["cached"])]]
+    calls = [[r["version"], r["groups"], r["granted"], spread(r["per_call"], 2, 1e6), len(r["per_call"])]
+             for r in trigger["invoke"]]
+    printed = "none" if not trigger["printed"] else repr(trigger["printed"])
+    return ["## Pre Token Generation trigger", "",
+            *table(["Import of `handler`, fresh interpreter", "ms", "Runs"], imports),
+            f"Modules the import loads: {', '.join(f'`{m}`' for m in trigger['modules'])}. "
+            f"Output at import: {printed}.", "",
+            *table(["Event", "Groups", "Scopes granted", "µs per call", "Runs"], calls),
+            f"Each run: the fastest repeat of {trigger['calls']} fresh events, GC off while timing.", ""]
+
+
+def sandbox_table(sandbox: dict[str, list[float]] | None) -> list[str]:
+    if sandbox is None:
+        return ["## Local sandbox", "", "Not measured: `benchmarks/sandbox.py` is not there yet.", ""]
+    rows = [[label, spread(sandbox[key], 2) + (f" {unit}" if unit else ""), len(sandbox[key])]
+            for key, (label, unit) in SANDBOX_FIGURES.items() if sandbox.get(key)]
+    return ["## Local sandbox", "", *table(["Figure", SPREAD, "Runs"], rows)]
+
+
+def targets_table(target_list: Sequence[Target]) -> list[str]:
+    rows = []
+    for t in target_list:
+        if not t.measured:
+            rows.append([t.name, "not measured", "", ""])
+            continue
+        ratio = f"{t.worst / t.limit:.2f}" if t.limit else ""
+        rows.append([t.name, f"{spread(t.values, 2)} {t.unit} ({t.what})", ratio,
+                     "PASS" if t.passed else "**MISS**"])
+    return ["## Targets (pass only if the worst run passes)", "",
+            *table(["Target", f"Measured, {SPREAD}", "Worst ÷ limit", "Result"], rows)]
