@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -195,11 +197,19 @@ class LocalCognito:
                 self._client.delete_user_pool(UserPoolId=pool_id)
         self.pools.clear()
         if self._server is not None:
-            self._server.stop()
-            inner = getattr(self._server, "_server", None)  # stop() leaves the socket open
+            server, self._server = self._server, None
+            host, port = server.get_host_and_port()
+            # stop() waits for the server loop to look at its stop flag, which it does every
+            # 0.5 s or when a connection arrives: knock until it has looked.
+            stopping = threading.Thread(target=server.stop, name="moto-stop")
+            stopping.start()
+            while stopping.is_alive():
+                with contextlib.suppress(OSError):
+                    socket.create_connection((host, port), timeout=0.2).close()
+                stopping.join(0.02)
+            inner = getattr(server, "_server", None)  # stop() leaves the socket open
             if inner is not None:
                 inner.server_close()
-            self._server = None
 
     # -- resources, from the program's recorded inputs --
 

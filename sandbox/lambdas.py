@@ -161,7 +161,7 @@ class _Worker:
         self.sock = ours
         with open(log, "ab") as out:
             self.process = subprocess.Popen(  # noqa: S603 -- our own interpreter and worker script
-                [sys.executable, "-I", "-S", str(WORKER), str(theirs.fileno()), str(spec.task_root),
+                [sys.executable, "-I", "-S", "-B", str(WORKER), str(theirs.fileno()), str(spec.task_root),
                  spec.handler],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, env=env, cwd=spec.task_root)

@@ -218,8 +218,8 @@ def response_v2(result: Any) -> HttpAnswer:
     if not (isinstance(result, dict) and "statusCode" in result):
         body = result if isinstance(result, str) else json.dumps(result)
         return HttpAnswer(200, [("content-type", "application/json")], body.encode("utf-8"))
-    headers = result.get("headers") or {}
-    cookies = result.get("cookies") or []
+    headers = {} if result.get("headers") is None else result["headers"]
+    cookies = [] if result.get("cookies") is None else result["cookies"]
     if not isinstance(headers, dict):
         raise MalformedResponse("headers is not an object")
     if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
@@ -234,8 +234,8 @@ def response_v1(result: Any) -> HttpAnswer:
     """The HTTP response for a function's answer (format 1.0: ``statusCode`` required)."""
     if not (isinstance(result, dict) and "statusCode" in result):
         raise MalformedResponse("format 1.0 needs an object with statusCode")
-    headers = result.get("headers") or {}
-    multi = result.get("multiValueHeaders") or {}
+    headers = {} if result.get("headers") is None else result["headers"]
+    multi = {} if result.get("multiValueHeaders") is None else result["multiValueHeaders"]
     if not isinstance(headers, dict) or not isinstance(multi, dict):
         raise MalformedResponse("headers is not an object")
     out = [(str(k).lower(), _header_value(v)) for k, v in headers.items()]

@@ -1,11 +1,11 @@
-"""One warm Lambda execution environment: ``python -I -S worker.py FD TASK_ROOT HANDLER``.
+"""One warm Lambda execution environment: ``python -I -S -B worker.py FD TASK_ROOT HANDLER``.
 
 Run by ``sandbox/lambdas.py`` in its own process, with only the function's unpacked archive
-(``TASK_ROOT``) on ``sys.path`` (``-I -S``: no site-packages, no user or environment paths), the
-function's environment, and its working directory set to the archive, as Lambda runs
-``/var/task``. Stdlib only. It imports the handler once (the cold start), then answers one
-invocation at a time over the socket ``FD``: each frame is a 4-byte big-endian length and a
-JSON object.
+(``TASK_ROOT``) on ``sys.path`` (``-I -S``: no site-packages, no user or environment paths;
+``-B``: no bytecode written, as ``/var/task`` is read-only), the function's environment, and its
+working directory set to the archive, as Lambda runs ``/var/task``. Stdlib only. It imports the
+handler once (the cold start), then answers one invocation at a time over the socket ``FD``:
+each frame is a 4-byte big-endian length and a JSON object.
 
   parent -> worker  {"event": ..., "requestId": ..., "deadlineMs": ..., "functionArn": ...}
   worker -> parent  {"ready": true} once, then per invocation {"result": ...} or
