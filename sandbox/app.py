@@ -14,7 +14,8 @@
 
 ``stop`` stops the gateway (releasing the port), the workers, and moto, and removes the unpacked
 archives. ``edit`` (see ``offline.recording.InputEdit``) changes or drops resources before they
-are created: how the tests plant one wiring fault at a time.
+are created: how the tests plant one wiring fault at a time. ``intercept`` lets a test answer
+requests in the gateway's place (see ``Gateway``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -36,6 +38,7 @@ from .cognito import LocalCognito
 from .gateway import Gateway, GatewayServer, PortInUse
 from .jwt_authorizer import JwksKeys
 from .lambdas import LocalLambda
+from .payload import HttpAnswer, Request
 from .provider import SandboxProvider
 
 DEFAULT_REGION = "us-east-1"
@@ -84,7 +87,8 @@ class AccessLog:
 class Sandbox:
     def __init__(self, config: dict[str, Any], *, stack: str = "dev", port: int = 8080,
                  logs_dir: Path | None = None, access_log: TextIO | Path | None = None,
-                 edit: InputEdit | None = None, max_concurrency: int = 4):
+                 edit: InputEdit | None = None, max_concurrency: int = 4,
+                 intercept: Callable[[Request], HttpAnswer | None] | None = None):
         self.config = config
         self.stack = stack
         self.port = port
@@ -92,6 +96,7 @@ class Sandbox:
         self.logs_dir = logs_dir
         self.access_log = AccessLog(access_log)
         self.edit = edit
+        self.intercept = intercept
         self.max_concurrency = max_concurrency
         self.run: Run | None = None
         self.outputs: dict[str, Any] = {}
@@ -138,6 +143,9 @@ class Sandbox:
             raise ProgramError(str(error)) from None
         except ValueError as error:  # a component refusing its arguments
             raise ProgramError(str(error)) from None
+        except Exception as error:  # noqa: BLE001 -- a resource the local stand-ins refused
+            raise SandboxError(f"creating the stack's resources failed: "
+                               f"{type(error).__name__}: {error}") from error
 
     def _endpoint_for(self, api_id: str) -> str:
         """The first API answers on the port asked for; any other on a free port."""
@@ -153,7 +161,8 @@ class Sandbox:
         for api_id, server in self.servers.items():
             api = self.apis.apis[api_id]
             self._prefetch_keys(api, keys)
-            server.serve(Gateway(api, self.apis, self.lambdas, keys, self.access_log))
+            server.serve(Gateway(api, self.apis, self.lambdas, keys, self.access_log,
+                                 intercept=self.intercept))
         self.outputs = {**self.run.exports,
                         "sandbox": {"cognito_endpoint": self.cognito.endpoint,
                                     "region": self.region}}

@@ -9,12 +9,14 @@ ARN ``<account>:function:<name>``, optionally with ``:<qualifier>``).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 ARN_PARTS = 6  # arn:partition:service:region:account:resource
 
 
+@functools.lru_cache(maxsize=1024)
 def _part_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c)
                               for c in pattern) + r"\Z", re.DOTALL)

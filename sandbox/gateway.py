@@ -99,8 +99,12 @@ class Gateway:
 
     def __init__(self, api: Api, apis: LocalApis, lambdas: LocalLambda, keys: jwt_rules.KeyLookup,
                  log: Callable[[str], None] | None = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time,
+                 intercept: Callable[[Request], HttpAnswer | None] | None = None):
+        """``intercept(request)``: an answer to give instead of API Gateway's (``None``: none),
+        for tests that need a stage misbehaving, e.g. still settling after a deploy."""
         self.api = api
+        self.intercept = intercept
         self.account = apis.account
         self.routes: dict[str, Route] = apis.routes_of(api.id)
         # Named stages first: /Test/... belongs to "Test" even when a $default stage exists.
@@ -132,7 +136,9 @@ class Gateway:
         stage = found[0] if found else None
         if stage is not None:
             variables["stage"] = stage.name
-        answer = self._answer(request, headers, found, variables, now_ms)
+        answer = self.intercept(request) if self.intercept is not None else None
+        if answer is None:
+            answer = self._answer(request, headers, found, variables, now_ms)
         if self.api.cors is not None and not variables.get("preflight"):
             answer = HttpAnswer(answer.status, cors_rules.without_cors_headers(answer.headers)
                                 + cors_rules.response_headers(self.api.cors, headers), answer.body)
@@ -172,6 +178,7 @@ class Gateway:
         if not self._bucket(stage, route.key).take():
             return gateway_error(429)
         claims: dict | None = None
+        claim_text: dict[str, str] | None = None
         if route.authorization_type == "JWT":
             claims, problem = self._authorize(route, request, headers)
             if claims is None:
@@ -181,7 +188,8 @@ class Gateway:
                 return HttpAnswer(401, [("content-type", "application/json"),
                                         ("www-authenticate", jwt_rules.challenge(problem))],
                                   b'{"message":"Unauthorized"}')
-            for name, value in jwt_rules.claim_strings(claims).items():
+            claim_text = jwt_rules.claim_strings(claims)
+            for name, value in claim_text.items():
                 variables[f"authorizer.claims.{name}"] = value
             if not jwt_rules.scopes_admit(route.scopes, claims):
                 return gateway_error(403)
@@ -191,7 +199,7 @@ class Gateway:
                                              "not supported by the sandbox")
             return gateway_error(403)
         return self._integrate(stage, route, match.path_parameters, request, headers, claims,
-                               variables, now_ms)
+                               claim_text, variables, now_ms)
 
     def _bucket(self, stage: Stage, route_key: str) -> TokenBucket:
         key = (stage.name, route_key)
@@ -219,8 +227,8 @@ class Gateway:
         return verdict.claims, verdict.error
 
     def _integrate(self, stage: Stage, route: Route, path_parameters: dict, request: Request,
-                   headers: dict[str, str], claims: dict | None, variables: dict,
-                   now_ms: int) -> HttpAnswer:
+                   headers: dict[str, str], claims: dict | None, claim_text: dict | None,
+                   variables: dict, now_ms: int) -> HttpAnswer:
         integration = self.integrations.get(route.integration_id or "")
         if integration is None:
             variables["integrationErrorMessage"] = "The route has no integration."
@@ -243,7 +251,7 @@ class Gateway:
             stage=stage.name, route_key=route.key, request_id=variables["requestId"],
             time_epoch_ms=now_ms,
             path_parameters={k: unquote(v) for k, v in path_parameters.items()},
-            claims=jwt_rules.claim_strings(claims) if claims is not None else None,
+            claims=claim_text,
             scopes=jwt_rules.token_scopes(claims) if claims is not None else None,
             stage_variables=stage.variables)
         version_two = integration.payload_format == "2.0"

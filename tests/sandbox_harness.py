@@ -121,7 +121,8 @@ def function_code(resource_name: str, files: dict[str, str]) -> Edit:
 # ---- access verify against a sandbox ---------------------------------------------------------
 
 
-def verify(sandbox: Sandbox, config: dict, folder: Path, capsys, monkeypatch) -> tuple[int, dict, str]:
+def verify(sandbox: Sandbox, config: dict, folder: Path, capsys, monkeypatch,
+           attempts: int = 1) -> tuple[int, dict, str]:
     """Run ``python -m access verify`` (in this process) against the sandbox, as
     ``python -m sandbox --verify`` does: (exit code, {(route, caller): [expected, actual, result,
     reason...]}, its output)."""
@@ -137,7 +138,7 @@ def verify(sandbox: Sandbox, config: dict, folder: Path, capsys, monkeypatch) ->
         monkeypatch.delenv(name, raising=False)
     capsys.readouterr()
     code = access_main(["verify", "--config", str(stack), "--outputs", str(outputs),
-                        "--attempts", "1", "--timeout", "5"])
+                        "--attempts", str(attempts), "--backoff", "0", "--timeout", "5"])
     out = capsys.readouterr()
     return code, rows(out.out), out.out + out.err
 

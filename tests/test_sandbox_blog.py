@@ -14,6 +14,7 @@ import pytest
 
 from offline.stacks import blog_config
 from sandbox.app import outputs_json
+from sandbox.gateway import gateway_error
 
 from sandbox_harness import BLOG_MATRIX, ECHO, call, function_code, sign_in, started, statuses, verify
 
@@ -23,8 +24,17 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def blog(tmp_path_factory):
     log = io.StringIO()
-    with started(blog_config(), tmp_path_factory.mktemp("logs"), access_log=log) as sandbox:
-        sandbox.log = log
+    settling = {"left": 0}  # a test sets how many requests the stage answers 503 first
+
+    def intercept(request):
+        if settling["left"] > 0:
+            settling["left"] -= 1
+            return gateway_error(503)
+        return None
+
+    with started(blog_config(), tmp_path_factory.mktemp("logs"), access_log=log,
+                 intercept=intercept) as sandbox:
+        sandbox.log, sandbox.settling = log, settling
         yield sandbox
 
 
@@ -36,6 +46,14 @@ def test_the_blog_matrix_end_to_end(blog, tmp_path, capsys, monkeypatch):
     assert " ".join(table[("GET /AdminUser", "(tampered)")][3:]) == "the token signature is invalid"
     assert " ".join(table[("GET /AdminUser", "(anonymous)")][3:]) == (
         "the Authorization header is missing")
+
+
+def test_verify_retries_a_stage_that_is_still_settling(blog, tmp_path, capsys, monkeypatch):
+    # What tests/access_standins.py's Gateway(fail_first=...) does, served by the sandbox.
+    blog.settling["left"] = 2
+    code, table, out = verify(blog, blog_config(), tmp_path, capsys, monkeypatch, attempts=3)
+    assert code == 0, out
+    assert statuses(table) == BLOG_MATRIX and blog.settling["left"] == 0
 
 
 def test_outputs_are_the_programs_computed_from_local_ids(blog):

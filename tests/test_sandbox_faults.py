@@ -76,6 +76,19 @@ def test_an_authorizer_with_the_wrong_audience_refuses_every_token(tmp_path, cap
         "the token does not have a valid audience"}
 
 
+def test_a_route_registered_public_answers_anyone(tmp_path, capsys, monkeypatch):
+    # authorizationType NONE, no authorizer, no scopes: what a public route is (issue 11).
+    public = {"GET /AdminUser"}
+    edit = change(ROUTE, lambda name, i: {
+        k: v for k, v in {**i, "authorizationType": "NONE"}.items()
+        if k not in ("authorizerId", "authorizationScopes")} if i["routeKey"] in public else i)
+    code, changed, _ = matrix_with(tmp_path, capsys, monkeypatch, edit)
+    # No authorizer runs: no token, another user's token or a tampered one, all get through.
+    assert (code, changed) == (1, {("GET /AdminUser", "(anonymous)"): 200,
+                                   ("GET /AdminUser", "regularuser"): 200,
+                                   ("GET /AdminUser", "(tampered)"): 200})
+
+
 def _sign_in_error(sandbox, user="regularuser") -> tuple[str, str]:
     with pytest.raises(ClientError) as raised:
         sign_in(sandbox, user)
