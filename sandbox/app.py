@@ -209,6 +209,32 @@ class Sandbox:
 
     # -- what it serves --
 
+    def warnings(self) -> list[str]:
+        """What the local stand-ins serve differently from AWS, or not at all, for this stack."""
+        out = []
+        for authorizer in self.apis.authorizers.values():
+            if authorizer.type == "JWT" and authorizer.issuer and not self._jwks_url(
+                    authorizer.issuer):
+                out.append(f"authorizer {authorizer.name}: issuer {authorizer.issuer} is not a "
+                           "Cognito pool of this sandbox; its keys cannot be fetched here, so "
+                           "every token gets 401")
+            elif authorizer.type != "JWT":
+                out.append(f"authorizer {authorizer.name}: {authorizer.type} authorizers are not "
+                           "modelled; its routes answer 403")
+        for stage in self.apis.stages.values():
+            if not stage.deployed:
+                out.append(f"stage {stage.name}: no autoDeploy and no deployment, so it serves "
+                           "nothing (404), as on AWS")
+        for route in self.apis.routes.values():
+            if route.authorization_type not in ("NONE", "JWT"):
+                out.append(f"route {route.key}: authorization {route.authorization_type} is not "
+                           "modelled; it answers 403")
+        for integration in self.apis.integrations.values():
+            if integration.type != "AWS_PROXY":
+                out.append(f"integration {integration.id}: type {integration.type} is not "
+                           "modelled; its routes answer 500")
+        return out
+
     @property
     def api_url(self) -> str:
         return self.outputs["api_url"]

@@ -124,13 +124,12 @@ def token_command(outputs: Path) -> str:
 
 
 def wait_for_stop() -> None:
-    """Until Ctrl-C or SIGTERM."""
+    """Until Ctrl-C (SIGINT) or SIGTERM. Both are handled here, so a sandbox started in the
+    background, where the shell ignores SIGINT, still stops on ``kill -INT``."""
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(0.1):
         pass
 
 
@@ -165,6 +164,8 @@ def main(argv: list[str] | None = None, started: float | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 2
         sandbox.write_outputs(args.outputs)
+        for warning in sandbox.warnings():
+            print(f"warning: {warning}", file=sys.stderr)
         seconds = time.perf_counter() - started
         if args.verify:
             print(f"Sandbox of {shown(path)} serving at {sandbox.api_url} after {seconds:.2f} s; "

@@ -83,6 +83,10 @@ _CLIENT = {"generateSecret": "GenerateSecret", "explicitAuthFlows": "ExplicitAut
            "writeAttributes": "WriteAttributes"}
 
 
+# The scope moto (like Cognito for API sign-ins) gives every access token.
+BASE_SCOPE = "aws.cognito.signin.user.admin"
+
+
 @dataclass
 class TriggerIssuer:
     """Issues a pool's tokens the way Cognito does: run the Pre Token Generation trigger the
@@ -133,9 +137,6 @@ class TriggerIssuer:
         except trigger.Unrecognizable:
             raise moto_hook.TriggerFailed(trigger.failure_message(trigger.UNRECOGNIZABLE)) from None
 
-
-# The scope moto (like Cognito for API sign-ins) gives every access token.
-BASE_SCOPE = "aws.cognito.signin.user.admin"
 
 
 @dataclass

@@ -151,8 +151,6 @@ class Gateway:
         return answer
 
     def _stage_for(self, raw_path: str) -> tuple[Stage, str] | None:
-        if self.api.execute_api_endpoint_disabled:
-            return None
         for stage in self.stages:
             prefix = stage.path_prefix
             if not prefix:
@@ -163,6 +161,9 @@ class Gateway:
 
     def _answer(self, request: Request, headers: dict[str, str], found, variables: dict,
                 now_ms: int) -> HttpAnswer:
+        if self.api.execute_api_endpoint_disabled:
+            # "disableExecuteApiEndpoint": the default endpoint answers 403 to everyone.
+            return gateway_error(403)
         if found is None or not found[0].deployed:
             return gateway_error(404)
         stage, path = found

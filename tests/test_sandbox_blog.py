@@ -69,6 +69,7 @@ def test_outputs_are_the_programs_computed_from_local_ids(blog):
     assert outputs["route_urls"] == {"GET /AdminUser": f"{outputs['api_url']}/AdminUser",
                                      "GET /RegularUser": f"{outputs['api_url']}/RegularUser"}
     assert outputs["sandbox"] == {"cognito_endpoint": blog.cognito_endpoint, "region": "us-east-1"}
+    assert blog.warnings() == []  # everything the blog's stack uses is modelled
     # As `pulumi stack output --json --show-secrets` prints them: sorted, indented, in clear.
     text = outputs_json(outputs)
     assert json.loads(text) == outputs

@@ -159,4 +159,7 @@ def test_a_stage_without_auto_deploy_serves_nothing(tmp_path, capsys, monkeypatc
     edit = change("aws:apigatewayv2/stage:Stage", lambda name, i: {**i, "autoDeploy": False})
     with faulty(tmp_path, edit) as sandbox:
         answer = call(sandbox.outputs["route_urls"]["GET /AdminUser"])
+        warnings = sandbox.warnings()
     assert (answer.status, answer.body) == (404, b'{"message":"Not Found"}')
+    assert warnings == ["stage Test: no autoDeploy and no deployment, so it serves nothing (404), "
+                        "as on AWS"]
