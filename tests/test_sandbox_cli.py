@@ -28,7 +28,14 @@ def _files(tmp_path) -> list[str]:
 
 
 def _threads() -> set[str]:
-    return {t.name for t in threading.enumerate()}
+    """Running threads, but the Pulumi SDK's idle event-loop executor (``asyncio_N``)."""
+    return {t.name for t in threading.enumerate() if not t.name.startswith("asyncio_")}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _port_free(port: int) -> bool:
@@ -60,14 +67,14 @@ def test_a_bad_config_prints_the_programs_error_and_starts_nothing(tmp_path, cap
     config[f"{NS}:stageName"] = "not valid!"
     stack = tmp_path / "Pulumi.bad.yaml"
     stack.write_text(yaml.safe_dump({"config": config}))
-    threads = _threads()
-    code = main(["--config", str(stack), "--port", "0", *_files(tmp_path)])
+    threads, port = _threads(), _free_port()
+    code = main(["--config", str(stack), "--port", str(port), *_files(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2
     assert "invalid stack config (1 problem)" in err
     assert f"{NS}:stageName: stage name 'not valid!' is invalid" in err
     assert not (tmp_path / "out.json").exists()
-    assert _threads() <= threads  # no gateway, no moto, nothing left running
+    assert _threads() <= threads and _port_free(port)  # no gateway, no moto, nothing left
 
 
 def test_an_unknown_stack_lists_the_stacks_there_are(tmp_path, capsys):
