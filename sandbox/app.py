@@ -67,7 +67,7 @@ class AccessLog:
         self._file = None
         if isinstance(target, Path):
             target.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(target, "a", encoding="utf-8")  # noqa: SIM115 -- closed in close()
+            self._file = open(target, "a", encoding="utf-8")  # closed in close()
             self.stream = self._file
         else:
             self.stream = target
