@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 from google.protobuf import json_format
@@ -42,6 +42,18 @@ def secret_value(value: Any) -> Any:
     assert isinstance(value, dict) and value.get(SECRET_KEY) == SECRET_SIG, (
         f"expected a secret, got {value!r}")
     return value["value"]
+
+
+def reveal(value: Any) -> Any:
+    """``value`` with every secret the SDK sent unwrapped to its plain value (a provider sees
+    plain values; the SDK marks secrets only on the wire)."""
+    if isinstance(value, dict):
+        if value.get(SECRET_KEY) == SECRET_SIG:
+            return reveal(value.get("value"))
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
 
 
 def _token(name: str, length: int, alphabet: str = "abcdefghijklmnopqrstuvwxyz0123456789") -> str:
@@ -77,22 +89,71 @@ class Registered:
     """The aliases registered with it, as the engine receives them (``{"spec": {"type": ...}}``)."""
 
 
+class LocalProvider(Protocol):
+    """What ``RecordingMocks`` can delegate resource creation to (the local sandbox does)."""
+
+    def create(self, typ: str, name: str, inputs: dict) -> tuple[str, dict] | None:
+        """Create the resource; return its ``(id, outputs)``, or ``None`` for a type this
+        provider does not model (the mocks then answer with their AWS-shaped fakes)."""
+
+
+InputEdit = Callable[[str, str, dict], "dict | None"]
+"""``edit(type, name, inputs)`` -> the inputs to create the resource with, or ``None``: the
+resource is never created (the program still gets an id for it, as if the provider had
+silently dropped it). Lets a test plant one wiring fault in what the program registers."""
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self, region: str = "us-east-1", *, preview: bool = False):
+    """Records every resource the program registers and answers with AWS-shaped outputs.
+
+    ``provider``: create resources there instead (the fakes still answer for types it does not
+    model). ``edit``: change (or drop) a resource's inputs before it is created. The SDK
+    registers resources from a thread pool: creation is serialised here, so neither the
+    provider nor the record needs locks of its own.
+    """
+
+    def __init__(self, region: str = "us-east-1", *, preview: bool = False,
+                 provider: LocalProvider | None = None, edit: InputEdit | None = None):
         self.region = region
         self.preview = preview
         """Answer as a preview of a new stack does: no ID, outputs are just the inputs."""
+        self.provider = provider
+        self.edit = edit
         self.registered: list[Registered] = []
+        self.dropped: list[Registered] = []
+        """Resources that ``edit`` dropped: registered by the program, never created."""
+        self._lock = threading.Lock()
         self._current = threading.local()  # the registration in progress on this thread
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         return {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        outputs = dict(args.inputs)
-        name, region = args.name, self.region
+        with self._lock:
+            inputs = dict(args.inputs)
+            if self.edit is not None:
+                edited = self.edit(args.typ, args.name, dict(inputs))
+                if edited is None:
+                    rid, outputs = self.fake(args.typ, args.name, inputs)
+                    self.dropped.append(Registered(args.typ, args.name, inputs, outputs, rid))
+                    return [rid, outputs]
+                inputs = edited
+            created = (self.provider.create(args.typ, args.name, inputs)
+                       if self.provider is not None else None)
+            rid, outputs = created if created is not None else self.fake(args.typ, args.name,
+                                                                          inputs)
+            if self.preview:  # the provider computes nothing before the resource exists
+                rid, outputs = "", dict(inputs)
+            registered = Registered(args.typ, args.name, dict(inputs), outputs, rid)
+            self.registered.append(registered)
+            self._current.registered = registered
+            return [rid, outputs]
+
+    def fake(self, typ: str, name: str, inputs: dict) -> tuple[str, dict]:
+        """The AWS-shaped id and outputs of a resource nobody created."""
+        outputs = dict(inputs)
+        region = self.region
         rid = f"{name}-id"
-        typ = args.typ
         arn = f"arn:aws:{typ.split(':')[1].split('/')[0]}:{region}:{ACCOUNT}:{name}"
         if typ == "aws:cognito/userPool:UserPool":
             rid = f"{region}_{_token(name, 9, string.ascii_letters + string.digits)}"
@@ -119,20 +180,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["apiEndpoint"] = f"https://{rid}.execute-api.{region}.amazonaws.com"
             outputs["executionArn"] = f"arn:aws:execute-api:{region}:{ACCOUNT}:{rid}"
         elif typ == "aws:apigatewayv2/stage:Stage":
-            api = args.inputs["apiId"]
-            stage = args.inputs["name"]
+            api = inputs["apiId"]
+            stage = inputs["name"]
             outputs["invokeUrl"] = (f"https://{api}.execute-api.{region}.amazonaws.com/"
                                     f"{'' if stage == '$default' else stage}")
         elif typ in ("random:index/randomPassword:RandomPassword",
                      "random:index/randomString:RandomString"):
-            outputs["result"] = _token(name, int(args.inputs.get("length", 16)))
+            outputs["result"] = _token(name, int(inputs.get("length", 16)))
         outputs.setdefault("arn", arn)
-        if self.preview:  # the provider computes nothing before the resource exists
-            rid, outputs = "", dict(args.inputs)
-        registered = Registered(typ, name, dict(args.inputs), outputs, rid)
-        self.registered.append(registered)
-        self._current.registered = registered
-        return [rid, outputs]
+        return rid, outputs
 
     def take_current(self) -> Registered | None:
         """The resource ``new_resource`` just recorded on this thread (the monitor calls it

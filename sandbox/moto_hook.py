@@ -1,0 +1,178 @@
+"""THE one place the sandbox changes moto: Cognito's Pre Token Generation trigger.
+
+moto has no Lambda triggers. In the moto versions pinned in ``requirements-dev.txt``
+(``MOTO_VERSIONS``), every user-pool token, from every flow (``InitiateAuth`` and
+``AdminInitiateAuth`` with passwords or a refresh token, the auth challenge responses), is
+created by one method, ``CognitoIdpUserPool.create_jwt(client_id, username, token_use,
+expires_in, extra_data)``; the ID and the access token of one issuance are created one after the
+other, in one request thread, and share the refresh token's ``origin_jti``. ``install`` wraps
+that method, for the pools a sandbox ``adopt``s (others keep moto's own behaviour):
+
+1. The first token of an issuance asks the pool's ``TokenIssuer`` to run the trigger once, with
+   what moto knows of the pool, app client, user and groups (a ``TokenRequest``: plain data,
+   so nothing outside this module touches moto's internals). An ``origin_jti`` seen before
+   means the tokens come from a refresh token (``TokenGeneration_RefreshTokens``).
+2. Each token's claims (``extra_data``: everything but the claims Cognito always sets itself)
+   and lifetime come from the issuance's answer; the second token of the issuance reuses it.
+3. A trigger that cannot run, raises, times out or answers nonsense fails the request with
+   Cognito's ``UserLambdaValidationException``.
+
+If moto changes ``create_jwt``, ``install`` refuses to run rather than issue tokens without the
+trigger.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any, Protocol
+
+MOTO_VERSIONS = ((5, 2), (5, 3))  # >=5.2,<5.3: what this hook was written for
+_SIGNATURE = ["self", "client_id", "username", "token_use", "expires_in", "extra_data"]
+
+
+class TriggerFailed(Exception):
+    """The trigger failed the sign-in; the message is Cognito's."""
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    precedence: int | None
+    role_arn: str | None
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """What Cognito knows when it issues the tokens of one sign-in or refresh."""
+
+    region: str
+    account: str
+    user_pool_id: str
+    user_pool_arn: str
+    lambda_config: Mapping[str, Any]
+    """The pool's ``LambdaConfig`` (``PreTokenGenerationConfig``: ``LambdaArn``,
+    ``LambdaVersion``)."""
+    client_id: str
+    client_config: Mapping[str, Any]
+    """The app client's settings (``IdTokenValidity``, ``TokenValidityUnits``, ...)."""
+    username: str
+    user_attributes: Mapping[str, str]
+    groups: tuple[Group, ...]
+    refresh: bool
+    """Tokens from a refresh token rather than a sign-in."""
+
+
+class Issuance(Protocol):
+    def claims(self, token_use: str, claims: dict) -> dict:
+        """The claims of the ``token_use`` token (``id``/``access``)."""
+
+    def expires_in(self, token_use: str) -> int | None:
+        """Its lifetime in seconds, or ``None`` for moto's default."""
+
+
+class TokenIssuer(Protocol):
+    def issue(self, request: TokenRequest) -> Issuance:
+        """Run the trigger for one issuance; raise ``TriggerFailed`` to fail the request."""
+
+
+_issuers: dict[str, TokenIssuer] = {}
+_seen_origins: dict[str, set[str]] = {}
+_lock = threading.Lock()
+_thread = threading.local()
+_original = None
+
+
+def moto_version_problem(version: str) -> str | None:
+    """Why this hook cannot run with moto ``version``, or ``None``."""
+    try:
+        have = tuple(int(p) for p in version.split(".")[:2])
+    except ValueError:
+        return f"cannot read moto version {version!r}"
+    low, high = MOTO_VERSIONS
+    if not low <= have < high:
+        return (f"the sandbox's Cognito trigger hook (sandbox/moto_hook.py) was written for moto "
+                f">={'.'.join(map(str, low))},<{'.'.join(map(str, high))}; found {version}. "
+                "Install the version pinned in requirements-dev.txt")
+    return None
+
+
+def install() -> None:
+    """Wrap moto's token creation (once per process)."""
+    global _original
+    from moto.cognitoidp.models import CognitoIdpUserPool
+
+    with _lock:
+        if _original is not None:
+            return
+        problem = moto_version_problem(metadata.version("moto"))
+        if problem is None and list(inspect.signature(CognitoIdpUserPool.create_jwt).parameters) \
+                != _SIGNATURE:
+            problem = ("moto's CognitoIdpUserPool.create_jwt changed its signature; the sandbox's "
+                       "trigger hook (sandbox/moto_hook.py) must be updated")
+        if problem:
+            raise RuntimeError(problem)
+        _original = CognitoIdpUserPool.create_jwt
+        CognitoIdpUserPool.create_jwt = _create_jwt
+
+
+def adopt(user_pool_id: str, issuer: TokenIssuer) -> None:
+    """Run ``issuer`` for every token of this pool."""
+    with _lock:
+        _issuers[user_pool_id] = issuer
+        _seen_origins[user_pool_id] = set()
+
+
+def release(user_pool_id: str) -> None:
+    with _lock:
+        _issuers.pop(user_pool_id, None)
+        _seen_origins.pop(user_pool_id, None)
+
+
+def _request(pool, client_id: str, username: str, refresh: bool) -> TokenRequest:
+    user = pool._get_user(username)
+    attributes = {a["Name"]: a["Value"] for a in user.attributes}
+    attributes["cognito:user_status"] = getattr(user.status, "value", str(user.status))
+    client = pool.clients.get(client_id)
+    return TokenRequest(
+        region=pool.region, account=pool.account_id, user_pool_id=pool.id,
+        user_pool_arn=pool.arn, lambda_config=dict(pool.extended_config.get("LambdaConfig") or {}),
+        client_id=client_id, client_config=dict(client.extended_config if client else {}),
+        username=user.username, user_attributes=attributes,
+        groups=tuple(Group(g.group_name, g.precedence, g.role_arn) for g in user.groups),
+        refresh=refresh)
+
+
+def _create_jwt(self, client_id, username, token_use, expires_in=60 * 60, extra_data=None):
+    issuer = _issuers.get(self.id)
+    if issuer is None:
+        return _original(self, client_id, username, token_use, expires_in, extra_data)
+    claims = dict(extra_data or {})
+    key = (self.id, client_id, username, claims.get("origin_jti"))
+    pending = getattr(_thread, "pending", None)
+    if pending is None or pending[0] != key or token_use in pending[1]:
+        origin = str(claims.get("origin_jti"))
+        with _lock:
+            seen = _seen_origins.setdefault(self.id, set())
+            refresh = origin in seen
+            seen.add(origin)
+        try:
+            issuance = issuer.issue(_request(self, client_id, username, refresh))
+        except TriggerFailed as failure:
+            _thread.pending = None
+            from moto.core.exceptions import JsonRESTError
+
+            raise JsonRESTError("UserLambdaValidationException", str(failure)) from None
+        pending = (key, set(), issuance)
+        _thread.pending = pending
+    pending[1].add(token_use)
+    if len(pending[1]) == 2:  # both tokens of the issuance are out
+        _thread.pending = None
+    issuance = pending[2]
+    lifetime = issuance.expires_in(token_use)
+    return _original(self, client_id, username, token_use,
+                     expires_in if lifetime is None else lifetime,
+                     issuance.claims(token_use, claims))

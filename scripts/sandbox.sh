@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Run a stack (default: dev) on this machine: `python -m sandbox --stack <stack>` in the project's
+# virtualenv, set up from the requirements files first (as scripts/test.sh does). Needs no AWS
+# account, no Pulumi CLI and no network beyond 127.0.0.1 (and the package index for the setup).
+# Extra arguments go to `python -m sandbox` (e.g. --verify, --port 9000). Stop it with Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv="${VENV:-.venv}"
+python="${PYTHON:-python3}"
+stack="${1:-dev}"
+shift $(( $# > 0 ? 1 : 0 ))
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+exec "$venv/bin/python" -m sandbox --stack "$stack" "$@"
