@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REQUIRED = ("api_url", "user_pool_id", "app_client_id", "token_use", "test_user_passwords")
+from program import outputs as names
+
+REQUIRED = (names.API_URL, names.USER_POOL_ID, names.APP_CLIENT_ID, names.TOKEN_USE,
+            names.TEST_USER_PASSWORDS)
 HIDDEN_SECRET = "[secret]"  # what `pulumi stack output` prints without --show-secrets
 
 
@@ -85,17 +88,18 @@ def parse_outputs(raw: Mapping[str, Any]) -> StackOutputs:
     if hidden:
         raise OutputsError(f"the outputs hide {', '.join(hidden)} as {HIDDEN_SECRET}: save them "
                            "with `pulumi stack output --json --show-secrets`")
-    for key in ("api_url", "user_pool_id", "app_client_id", "token_use"):
+    for key in (names.API_URL, names.USER_POOL_ID, names.APP_CLIENT_ID, names.TOKEN_USE):
         if not isinstance(raw[key], str) or not raw[key]:
             raise OutputsError(f"output {key!r} should be a non-empty string, got {raw[key]!r}")
-    for key in ("test_user_passwords", "route_urls", "scopes"):
+    for key in (names.TEST_USER_PASSWORDS, names.ROUTE_URLS, names.SCOPES):
         value = raw.get(key, {})
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise OutputsError(f"output {key!r} should map names to strings, got {value!r}")
-    if not raw["api_url"].startswith(("https://", "http://")):
-        raise OutputsError(f"output 'api_url' is not an http(s) URL: {raw['api_url']!r}")
-    return StackOutputs(api_url=raw["api_url"], user_pool_id=raw["user_pool_id"],
-                        app_client_id=raw["app_client_id"], token_use=raw["token_use"],
-                        passwords=dict(raw["test_user_passwords"]),
-                        route_urls=dict(raw.get("route_urls", {})),
-                        scopes=dict(raw.get("scopes", {})))
+    if not raw[names.API_URL].startswith(("https://", "http://")):
+        raise OutputsError(f"output {names.API_URL!r} is not an http(s) URL: "
+                           f"{raw[names.API_URL]!r}")
+    return StackOutputs(api_url=raw[names.API_URL], user_pool_id=raw[names.USER_POOL_ID],
+                        app_client_id=raw[names.APP_CLIENT_ID], token_use=raw[names.TOKEN_USE],
+                        passwords=dict(raw[names.TEST_USER_PASSWORDS]),
+                        route_urls=dict(raw.get(names.ROUTE_URLS, {})),
+                        scopes=dict(raw.get(names.SCOPES, {})))

@@ -32,6 +32,7 @@ from typing import Any, TextIO
 import pulumi
 
 from offline.recording import ACCOUNT, InputEdit, RecordingMocks, Run, run_program
+from program import outputs as stack_outputs
 
 from .apis import Api, LocalApis
 from .cognito import LocalCognito
@@ -237,7 +238,7 @@ class Sandbox:
 
     @property
     def api_url(self) -> str:
-        return self.outputs["api_url"]
+        return self.outputs[stack_outputs.API_URL]
 
     @property
     def cognito_endpoint(self) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from access.matrix import ANONYMOUS, AccessMatrix
+from program import outputs as stack_outputs
 
 MAX_USERS = 2
 MAX_ROUTES = 3
@@ -57,7 +58,7 @@ def banner(*, source: str, stack: str, resources: int, seconds: float,
              f"{seconds:.2f} s",
              f"  API          {outputs['api_url']}"]
     lines += [f"  API {api_id}  {url}" for api_id, url in api_urls.items()
-              if not outputs["api_url"].startswith(url)]
+              if not outputs[stack_outputs.API_URL].startswith(url)]
     lines += [f"  Cognito      {sandbox['cognito_endpoint']}  (moto; region {sandbox['region']}, "
               f"pool {outputs.get('user_pool_id', '?')}, app client "
               f"{outputs.get('app_client_id', '?')})",
@@ -67,7 +68,7 @@ def banner(*, source: str, stack: str, resources: int, seconds: float,
     if matrix is not None and matrix.users:
         lines += ["The blog's test (paste into another shell; `token USER` signs a user in):",
                   f"  token() {{ {token_command} \"$1\"; }}"]
-        lines += [f"  {line}" for line in curl_lines(matrix, outputs["api_url"])]
+        lines += [f"  {line}" for line in curl_lines(matrix, outputs[stack_outputs.API_URL])]
         lines.append("")
     lines.append("Stop with Ctrl-C.")
     return "\n".join(lines)

@@ -1,11 +1,9 @@
-"""`python -m access verify` end to end, on this machine: moto in server mode stands in for
-Cognito (found through boto3's own AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER) and a local
-HTTP server for API Gateway (see access_standins.py: it checks signatures against moto's keys and
-enforces the route scopes the real trigger would grant)."""
+"""`python -m access verify` end to end, against the local sandbox: the program's own resources,
+with Cognito in moto (found through boto3's own AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER) and
+the local API Gateway. A gateway that answers wrongly is the program with one fault planted."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import os
@@ -15,43 +13,47 @@ import pytest
 import yaml
 
 from access.__main__ import main
-from access.stackfile import load_settings, read_stack_config
-from offline.stacks import NS, ROOT, scaled_config
+from offline.stacks import NS, ROOT, blog_config, scaled_config
+from sandbox.gateway import gateway_error
 
-from access_standins import free_port, gateway_for, moto_server, seed_stack
+from sandbox_harness import change, started
 
 FAST = ["--backoff", "0", "--timeout", "5"]
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    with moto_server() as url:
-        yield url
+BLOG = ROOT / "Pulumi.dev.yaml"
+ROUTE = "aws:apigatewayv2/route:Route"
 
 
 @pytest.fixture
-def cognito(moto_url, monkeypatch, tmp_path):
-    """boto3 pointed at moto by its standard variable, and nothing else of the environment's."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", moto_url)
+def aws_env(monkeypatch, tmp_path):
+    """No AWS settings of this machine's: boto3 finds Cognito only where a test points it."""
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
                  "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)
-    return moto_url
+    return monkeypatch
 
 
-@contextlib.contextmanager
-def deployed(moto_url, config_path, **gateway_options):
-    """The stack of ``config_path`` 'deployed' to the stand-ins; yields (gateway, outputs)."""
-    settings = load_settings(config_path)
-    region = read_stack_config(config_path).other.get("aws:region", "us-east-1")
-    seeded = seed_stack(moto_url, settings, region)
-    gateway = gateway_for(settings, seeded, moto_url, **gateway_options)
-    try:
-        yield gateway, gateway.outputs(seeded)
-    finally:
-        gateway.stop()
+@pytest.fixture(scope="module")
+def blog(tmp_path_factory):
+    """The dev stack in the sandbox; ``settling["left"]`` requests answer 503 first."""
+    settling = {"left": 0}
+
+    def intercept(request):
+        if settling["left"] > 0:
+            settling["left"] -= 1
+            return gateway_error(503)
+        return None
+
+    with started(blog_config(), tmp_path_factory.mktemp("logs"), intercept=intercept) as sandbox:
+        sandbox.settling = settling
+        yield sandbox
+
+
+@pytest.fixture
+def cognito(blog, aws_env):
+    aws_env.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", blog.cognito_endpoint)
+    return blog
 
 
 def run_verify(capsys, tmp_path, config_path, outputs, *extra):
@@ -74,12 +76,14 @@ def cells(outcomes) -> dict[tuple[str, str], tuple]:
     return {k: (o["expected"], o["actual"], o["ok"]) for k, o in outcomes.items()}
 
 
-BLOG = ROOT / "Pulumi.dev.yaml"
+def stack_file(tmp_path, config: dict):
+    path = tmp_path / "Pulumi.test.yaml"
+    path.write_text(yaml.safe_dump({"config": config}))
+    return path
 
 
 def test_the_blog_stack_matches_the_plan_in_every_cell(cognito, capsys, tmp_path):
-    with deployed(cognito, BLOG) as (gateway, outputs):
-        code, outcomes, document = verify_json(capsys, tmp_path, BLOG, outputs)
+    code, outcomes, document = verify_json(capsys, tmp_path, BLOG, cognito.outputs)
     assert code == 0 and document["mismatches"] == 0
     assert cells(outcomes) == {
         ("GET /AdminUser", "(anonymous)"): (401, 401, True),
@@ -97,16 +101,14 @@ def test_the_blog_stack_matches_the_plan_in_every_cell(cognito, capsys, tmp_path
     assert outcomes[("GET /AdminUser", "(tampered)")]["reason"] == "the token signature is invalid"
     assert outcomes[("GET /AdminUser", "(anonymous)")]["reason"] == (
         "the Authorization header is missing")
-    assert gateway.token_uses == {"id", "access"}
 
 
 def test_the_table_report_reads_row_by_row(cognito, capsys, tmp_path):
-    with deployed(cognito, BLOG) as (_, outputs):
-        code, out, err = run_verify(capsys, tmp_path, BLOG, outputs)
+    code, out, err = run_verify(capsys, tmp_path, BLOG, cognito.outputs)
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[:3] == [
-        f"Verifying {outputs['api_url']} with id tokens: 2 routes, 2 users signed in",
+        f"Verifying {cognito.outputs['api_url']} with id tokens: 2 routes, 2 users signed in",
         "(tampered) is adminuser's id token with one signature character changed",
         "(other-token) is adminuser's access token, which carries no group scope"]
     assert "GET /AdminUser    (tampered)     401       401     ok        the token signature is " \
@@ -115,31 +117,30 @@ def test_the_table_report_reads_row_by_row(cognito, capsys, tmp_path):
 
 
 def test_a_gateway_that_admits_regularuser_to_adminuser_fails_naming_the_cell(
-        cognito, capsys, tmp_path):
-    settings = load_settings(BLOG)
-    with deployed(cognito, BLOG) as (_, outputs):
-        client = outputs["app_client_id"]
-    # The same pool, behind a gateway whose /AdminUser route also accepts the regular scope.
-    wrong = gateway_for(settings, outputs, cognito,
-                        scopes={"GET /AdminUser": [f"admin-{client}", f"regular-{client}"]})
-    try:
-        code, out, err = run_verify(capsys, tmp_path, BLOG, wrong.outputs(outputs))
-    finally:
-        wrong.stop()
+        aws_env, capsys, tmp_path):
+    """The program with one fault planted: /AdminUser also accepts the regular scope."""
+    def also_regular(name, inputs):
+        if inputs["routeKey"] != "GET /AdminUser":
+            return inputs
+        client = inputs["authorizationScopes"][0].removeprefix("admin-")
+        return {**inputs, "authorizationScopes": [f"admin-{client}", f"regular-{client}"]}
+
+    with started(blog_config(), tmp_path / "logs", edit=change(ROUTE, also_regular)) as wrong:
+        aws_env.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", wrong.cognito_endpoint)
+        code, out, err = run_verify(capsys, tmp_path, BLOG, wrong.outputs)
     assert code == 1 and err == ""
     assert out.splitlines()[-2:] == ["1 mismatch:",
                                      "  regularuser  GET /AdminUser  expected 403, got 200"]
 
 
-def test_access_tokens_path_parameters_any_public_and_signed_in_routes(cognito, capsys, tmp_path):
-    config = scaled_config()  # tokenUse access, {id}, {proxy+}, ANY, public, signed-in, "nobody"
-    del config[f"{NS}:corsOrigins"]  # this stand-in answers no preflights; the sandbox does
-    path = tmp_path / "Pulumi.scaled.yaml"
-    path.write_text(yaml.safe_dump({"config": config}))
-    with deployed(cognito, path) as (gateway, outputs):
-        code, outcomes, document = verify_json(capsys, tmp_path, path, outputs)
+def test_access_tokens_path_parameters_any_public_signed_in_routes_and_cors(
+        aws_env, capsys, tmp_path):
+    config = scaled_config()  # tokenUse access, {id}, {proxy+}, ANY, public, signed-in, CORS
+    path = stack_file(tmp_path, config)
+    with started(config, tmp_path / "logs") as scaled:
+        aws_env.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", scaled.cognito_endpoint)
+        code, outcomes, document = verify_json(capsys, tmp_path, path, scaled.outputs)
     assert code == 0, document
-    assert gateway.token_uses == {"access", "id"}
     got = cells(outcomes)
     assert got[("POST /documents/{id}", "erin")] == (200, 200, True)
     assert got[("ANY /admin/{proxy+}", "nobody")] == (403, 403, True)
@@ -148,59 +149,60 @@ def test_access_tokens_path_parameters_any_public_and_signed_in_routes(cognito, 
     assert got[("GET /health", "(anonymous)")] == (200, 200, True)
     assert got[("GET /health", "(tampered)")] == (200, 200, True)  # no authorizer runs
     assert got[("GET /me", "(tampered)")] == (401, 401, True)
-    assert len(outcomes) == 6 * 7  # 6 routes x (anonymous, 4 users, tampered, other token)
+    # A browser's preflight of the ANY route reaches the components' OPTIONS route, not the
+    # authorizer; the others API Gateway answers itself.
+    assert got[("ANY /admin/{proxy+}", "(preflight)")] == (204, 204, True)
+    assert len(outcomes) == 6 * 7 + 6  # 6 routes x 7 callers, and a preflight per route
 
 
 def test_a_wrong_password_is_a_clear_error(cognito, capsys, tmp_path):
-    with deployed(cognito, BLOG) as (gateway, outputs):
-        outputs["test_user_passwords"]["regularuser"] = "not-the-password"
-        code, out, err = run_verify(capsys, tmp_path, BLOG, outputs)
+    outputs = copy.deepcopy(cognito.outputs)
+    outputs["test_user_passwords"]["regularuser"] = "not-the-password"
+    code, out, err = run_verify(capsys, tmp_path, BLOG, outputs)
     assert code == 2 and out == ""
     assert err.startswith("error: cannot sign in 'regularuser': Cognito says 'Incorrect username "
                           "or password.' (NotAuthorizedException); wrong password?")
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert gateway.requests == 0  # nothing is called before every user is signed in
 
 
 def test_an_unreachable_endpoint_is_a_clear_error_after_bounded_tries(cognito, capsys, tmp_path):
-    with deployed(cognito, BLOG) as (_, outputs):
-        pass  # the gateway is gone
-    outputs["api_url"] = f"http://127.0.0.1:{free_port()}/Test"
+    outputs = {**cognito.outputs, "api_url": f"http://127.0.0.1:{free_port()}/Test"}
     code, out, err = run_verify(capsys, tmp_path, BLOG, outputs, "--attempts", "2")
     assert code == 2
     assert err.startswith(f"error: cannot reach {outputs['api_url']}/AdminUser: ")
     assert err.rstrip().endswith("(after 2 tries)") and err.count("\n") == 1
 
 
-def test_an_unreachable_cognito_is_a_clear_error(cognito, capsys, tmp_path, monkeypatch):
-    with deployed(cognito, BLOG) as (gateway, outputs):
-        monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
-                           f"http://127.0.0.1:{free_port()}")
-        code, _, err = run_verify(capsys, tmp_path, BLOG, outputs, "--attempts", "1")
-    assert code == 2 and gateway.requests == 0
+def test_an_unreachable_cognito_is_a_clear_error(blog, aws_env, capsys, tmp_path):
+    aws_env.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", f"http://127.0.0.1:{free_port()}")
+    code, _, err = run_verify(capsys, tmp_path, BLOG, blog.outputs, "--attempts", "1")
+    assert code == 2
     assert err.startswith("error: cannot reach Cognito to sign in 'adminuser': Could not connect")
     assert err.count("\n") == 1
 
 
 def test_a_stage_that_is_still_settling_is_retried(cognito, capsys, tmp_path):
-    with deployed(cognito, BLOG, fail_first=3) as (gateway, outputs):
-        code, out, _ = run_verify(capsys, tmp_path, BLOG, outputs, "--attempts", "4")
+    cognito.settling["left"] = 3
+    code, out, _ = run_verify(capsys, tmp_path, BLOG, cognito.outputs, "--attempts", "4")
     assert code == 0, out
-    assert gateway.requests == 10 + 3
+    assert cognito.settling["left"] == 0
 
 
-def test_a_stage_that_never_settles_reports_its_status_after_the_last_try(cognito, capsys, tmp_path):
-    with deployed(cognito, BLOG, fail_first=10**6) as (gateway, outputs):
-        code, out, _ = run_verify(capsys, tmp_path, BLOG, outputs, "--attempts", "2")
+def test_a_stage_that_never_settles_reports_its_status_after_the_last_try(cognito, capsys,
+                                                                          tmp_path):
+    cognito.settling["left"] = 10**6
+    try:
+        code, out, _ = run_verify(capsys, tmp_path, BLOG, cognito.outputs, "--attempts", "2")
+    finally:
+        answered, cognito.settling["left"] = 10**6 - cognito.settling["left"], 0
     assert code == 1
-    assert gateway.requests == 10 * 2
+    assert answered == 10 * 2  # every cell, twice
     assert "  adminuser      GET /AdminUser    expected 200, got 503" in out.splitlines()
 
 
 def test_outputs_missing_a_key_is_a_clear_error(cognito, capsys, tmp_path):
-    with deployed(cognito, BLOG) as (_, outputs):
-        del outputs["test_user_passwords"]
-        code, out, err = run_verify(capsys, tmp_path, BLOG, outputs)
+    outputs = {k: v for k, v in cognito.outputs.items() if k != "test_user_passwords"}
+    code, out, err = run_verify(capsys, tmp_path, BLOG, outputs)
     assert code == 2 and out == ""
     assert err.startswith("error: the stack outputs lack 'test_user_passwords' (they have: "
                           "api_url, app_client_id,")
@@ -215,12 +217,13 @@ def fake_pulumi(bin_dir, outputs: dict):
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
 
 
-def test_outputs_come_from_the_pulumi_cli_for_the_named_stack(cognito, capsys, tmp_path,
-                                                              monkeypatch):
-    with deployed(cognito, BLOG) as (_, outputs):
-        fake_pulumi(tmp_path / "bin", outputs)
-        monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+def test_outputs_come_from_the_pulumi_cli_for_the_named_stack(cognito, capsys, tmp_path):
+    fake_pulumi(tmp_path / "bin", cognito.outputs)
+    os.environ["PATH"] = f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    try:
         code = main(["verify", "--stack", "dev", *FAST])
+    finally:
+        os.environ["PATH"] = os.environ["PATH"].split(os.pathsep, 1)[1]
     assert code == 0, capsys.readouterr()
     assert (tmp_path / "bin" / "args").read_text().split() == [
         "stack", "output", "--json", "--show-secrets", "--stack", "dev"]
@@ -233,12 +236,19 @@ def test_without_the_pulumi_cli_the_error_says_what_to_do(capsys, tmp_path, monk
     assert err.startswith("error: the Pulumi CLI is not on PATH") and "--outputs FILE" in err
 
 
-def test_a_deployment_from_another_config_is_refused_before_signing_in(cognito, capsys, tmp_path):
-    other = copy.deepcopy(yaml.safe_load(BLOG.read_text()))
-    other["config"][f"{NS}:tokenUse"] = "access"
-    path = tmp_path / "Pulumi.other.yaml"
-    path.write_text(yaml.safe_dump(other))
-    with deployed(cognito, BLOG) as (gateway, outputs):
-        code, _, err = run_verify(capsys, tmp_path, path, outputs)
-    assert code == 2 and gateway.requests == 0
+def test_a_deployment_from_another_config_is_refused_before_signing_in(cognito, capsys,
+                                                                       tmp_path):
+    other = copy.deepcopy(blog_config())
+    other[f"{NS}:tokenUse"] = "access"
+    code, _, err = run_verify(capsys, tmp_path, stack_file(tmp_path, other), cognito.outputs)
+    assert code == 2
     assert "the config says tokenUse 'access' but the stack was deployed with 'id'" in err
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (for 'unreachable')."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

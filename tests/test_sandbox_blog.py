@@ -13,10 +13,10 @@ import jwt
 import pytest
 
 from offline.stacks import blog_config
+from program import outputs as stack_outputs
 from sandbox.app import outputs_json
-from sandbox.gateway import gateway_error
 
-from sandbox_harness import BLOG_MATRIX, ECHO, call, function_code, sign_in, started, statuses, verify
+from sandbox_harness import ECHO, call, function_code, sign_in, started
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,43 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def blog(tmp_path_factory):
     log = io.StringIO()
-    settling = {"left": 0}  # a test sets how many requests the stage answers 503 first
-
-    def intercept(request):
-        if settling["left"] > 0:
-            settling["left"] -= 1
-            return gateway_error(503)
-        return None
-
-    with started(blog_config(), tmp_path_factory.mktemp("logs"), access_log=log,
-                 intercept=intercept) as sandbox:
-        sandbox.log, sandbox.settling = log, settling
+    with started(blog_config(), tmp_path_factory.mktemp("logs"), access_log=log) as sandbox:
+        sandbox.log = log
         yield sandbox
-
-
-def test_the_blog_matrix_end_to_end(blog, tmp_path, capsys, monkeypatch):
-    code, table, out = verify(blog, blog_config(), tmp_path, capsys, monkeypatch)
-    assert code == 0, out
-    assert statuses(table) == BLOG_MATRIX
-    # The 401 reasons are the authorizer's own, from the www-authenticate header.
-    assert " ".join(table[("GET /AdminUser", "(tampered)")][3:]) == "the token signature is invalid"
-    assert " ".join(table[("GET /AdminUser", "(anonymous)")][3:]) == (
-        "the Authorization header is missing")
-
-
-def test_verify_retries_a_stage_that_is_still_settling(blog, tmp_path, capsys, monkeypatch):
-    # What tests/access_standins.py's Gateway(fail_first=...) does, served by the sandbox.
-    blog.settling["left"] = 2
-    code, table, out = verify(blog, blog_config(), tmp_path, capsys, monkeypatch, attempts=3)
-    assert code == 0, out
-    assert statuses(table) == BLOG_MATRIX and blog.settling["left"] == 0
 
 
 def test_outputs_are_the_programs_computed_from_local_ids(blog):
     outputs = blog.outputs
-    assert set(outputs) == {"api_url", "route_urls", "user_pool_id", "app_client_id",
-                            "issuer_url", "hosted_ui_url", "token_use", "scopes",
-                            "test_user_passwords", "sandbox"}
+    assert set(outputs) == {*stack_outputs.ALL, "sandbox"}  # the program's, and the sandbox's
     pool, client = outputs["user_pool_id"], outputs["app_client_id"]
     assert blog.cognito.client.describe_user_pool(UserPoolId=pool)["UserPool"]["Id"] == pool
     assert outputs["issuer_url"] == f"https://cognito-idp.us-east-1.amazonaws.com/{pool}"
