@@ -1,5 +1,5 @@
 """Benchmarks: how program evaluation grows with routes, what it registers, what the trigger
-costs per sign-in, and (once ``benchmarks/sandbox.py`` exists) the local sandbox. Run from the
+costs per sign-in, and the local sandbox (``benchmarks/sandbox.py``). Run from the
 repository root:
 
     python benchmarks/run.py                    # full run, a few minutes
@@ -175,21 +175,15 @@ def measure_trigger(runner: Runner, workdir: Path, imports: int, calls: int, rep
             "invoke": invoke["results"], "calls": calls}
 
 
-def measure_sandbox(runs: int) -> dict[str, list[float]] | None:
-    """The local sandbox's figures, one value per run, keyed as ``report.SANDBOX_FIGURES``.
+def measure_sandbox(runs: int) -> dict[str, list[float]]:
+    """The local sandbox's figures, one value per run, keyed as ``report.SANDBOX_FIGURES``
+    (``benchmarks/sandbox.py`` measures them: ``figures()`` is one run)."""
+    from benchmarks import sandbox
 
-    Hook for ``benchmarks/sandbox.py`` (written separately): its ``measure()`` returns one run's
-    figures as a dict with those keys (``startup_seconds``, ``request_p50_ms``,
-    ``requests_per_second``, ``failed_requests``). Until it exists, nothing is measured.
-    """
-    try:
-        from benchmarks import sandbox
-    except ImportError:
-        return None
     figures: dict[str, list[float]] = {}
     for i in range(runs):
         log(f"sandbox {i + 1}/{runs}")
-        for key, value in sandbox.measure().items():
+        for key, value in sandbox.figures().items():
             figures.setdefault(key, []).append(value)
     return figures
 

@@ -226,6 +226,16 @@ def measure(*, startups: int = 5, requests: int = 2000, seconds: float = 5.0) ->
     return figures
 
 
+def figures(*, startups: int = 1, requests: int = 1000, seconds: float = 3.0) -> dict[str, float]:
+    """One run's figures, flat, keyed as ``benchmarks/run.py`` reports them (its
+    ``report.SANDBOX_FIGURES``): run.py repeats this and reports each figure's spread."""
+    measured = measure(startups=startups, requests=requests, seconds=seconds)
+    return {"startup_seconds": measured["startup"]["seconds"]["median"],
+            "request_p50_ms": measured["latency"]["p50_ms"],
+            "requests_per_second": measured["throughput"]["requests_per_second"],
+            "failed_requests": measured["throughput"]["failed"] + measured["latency"]["failed"]}
+
+
 def markdown(figures: dict) -> str:
     s, lat, thr = figures["startup"], figures["latency"], figures["throughput"]
     rows = [
