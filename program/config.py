@@ -45,6 +45,8 @@ class Key:
 
     name: str
     fields: tuple[tuple[type, str], ...]
+    note: str = ""
+    """What the program does with the value beyond those fields (for the config reference)."""
 
     @property
     def required(self) -> bool:
@@ -70,7 +72,8 @@ KEYS: tuple[Key, ...] = (
     Key("throttlingBurstLimit", ((API, "throttling_burst_limit"),)),
     Key("throttlingRateLimit", ((API, "throttling_rate_limit"),)),
     Key("corsOrigins", ((API, "cors_origins"),)),
-    Key("logRetentionDays", ((POOL, "log_retention_days"), (API, "log_retention_days"))),
+    Key("logRetentionDays", ((POOL, "log_retention_days"), (API, "log_retention_days")),
+        note="The program gives it to every route function too."),
     Key("protectUserPool", ((POOL, "protect"),)),
 )
 KNOWN_KEYS = tuple(k.name for k in KEYS)

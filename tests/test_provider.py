@@ -5,6 +5,7 @@ with inputs shaped as another language's program sends them."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pulumi
@@ -157,3 +158,43 @@ def test_the_components_keep_the_urns_of_stacks_deployed_before_the_rename():
 def test_the_schema_document_is_json_the_cli_can_read():
     text = schema_script.text()
     assert json.loads(text) == schema() and text.endswith("\n")
+
+
+def test_the_yaml_example_uses_only_what_the_schema_offers():
+    """examples/yaml/Pulumi.yaml, read as Pulumi YAML reads it: every property an input of its
+    type, every required input given, nested objects as their types say, enums in range, and
+    every `${resource.output}` an output of that resource's type."""
+    document = schema()
+    program = yaml.safe_load((ROOT / "examples" / "yaml" / "Pulumi.yaml").read_text())
+    assert program["packages"] == {PACKAGE: "../../plugin"}
+    resources = program["resources"]
+    types = document["types"]
+
+    def check(value, spec, where):
+        ref = spec.get("$ref", "") or spec.get("items", {}).get("$ref", "")
+        if spec.get("type") == "array":
+            assert isinstance(value, list), where
+            for i, item in enumerate(value):
+                check(item, spec["items"], f"{where}[{i}]")
+        elif ref.startswith("#/types/"):
+            named = types[ref.removeprefix("#/types/")]
+            if "enum" in named:
+                assert value in [e["value"] for e in named["enum"]], where
+            else:
+                assert set(value) <= set(named["properties"]), where
+                assert set(named.get("required", [])) <= set(value), where
+                for key, item in value.items():
+                    check(item, named["properties"][key], f"{where}.{key}")
+
+    for name, resource in resources.items():
+        spec = document["resources"][resource["type"]]
+        properties = resource["properties"]
+        assert set(properties) <= set(spec["inputProperties"]), name
+        assert set(spec["requiredInputs"]) <= set(properties), name
+        for key, value in properties.items():
+            if not (isinstance(value, str) and value.startswith("${")):
+                check(value, spec["inputProperties"][key], f"{name}.{key}")
+    text = (ROOT / "examples" / "yaml" / "Pulumi.yaml").read_text()
+    for resource, output in re.findall(r"\$\{(\w+)\.(\w+)\}", text):
+        assert output in document["resources"][resources[resource]["type"]]["properties"], (
+            f"{resource}.{output}")

@@ -1,0 +1,83 @@
+"""The stack config reference, generated from the model: each key's default and meaning come
+from the args field it sets (its dataclass default and its docstring), so the README cannot
+drift from the code. ``tests/test_readme.py`` holds the README's table to this one.
+
+    python -m program.reference    # print the table
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+import typing
+from collections.abc import Iterator
+from typing import Any
+
+from jwt_scoped.model import default_of, docstrings, field_named, plain_type, type_hints
+
+from .config import KEYS, camel
+
+HEADER = ["Key", "Default", "Meaning"]
+
+
+def markdown_text(docstring: str) -> str:
+    """A field docstring as one Markdown line: ``code`` becomes `code`."""
+    return re.sub(r"``(.+?)``", r"`\1`", " ".join(docstring.split()))
+
+
+def shown_default(value: Any) -> str:
+    if value is dataclasses.MISSING:
+        return "required"
+    if value is None:
+        return "none"
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (tuple, list)):
+        return "`[" + ", ".join(map(str, value)) + "]`"
+    if isinstance(value, dict):
+        return "`{}`" if not value else f"`{value}`"
+    return f"`{value}`"
+
+
+def _item_type(cls: type, name: str) -> type | None:
+    """The dataclass a list field holds, if it holds one."""
+    tp = plain_type(type_hints(cls)[name])
+    args = typing.get_args(tp)
+    return args[0] if args and dataclasses.is_dataclass(args[0]) else None
+
+
+def rows() -> Iterator[list[str]]:
+    """One row per config key, then one per field of the items of a list key."""
+    for key in KEYS:
+        cls, name = key.fields[0]
+        meanings = dict.fromkeys(markdown_text(docstrings(c)[n]) for c, n in key.fields)
+        setters = ", ".join(f"`{c.__name__}.{n}`" for c, n in key.fields)
+        meaning = " ".join([*meanings, *([key.note] if key.note else [])])
+        yield [f"`{key.name}`", shown_default(default_of(cls, name)), f"{meaning} ({setters})"]
+        item = _item_type(cls, name)
+        if item is not None:
+            item_docs = docstrings(item)
+            for f in dataclasses.fields(item):
+                yield [f"`{key.name}[].{camel(f.name)}`", shown_default(default_of(item, f.name)),
+                       markdown_text(item_docs[f.name])]
+
+
+def table() -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "| " + " | ".join("---" for _ in HEADER) + " |"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows()]
+    return "\n".join(lines) + "\n"
+
+
+def field_of(key: str) -> dataclasses.Field:
+    """The first args field a config key sets (for tests)."""
+    (cls, name), *_ = next(k for k in KEYS if k.name == key).fields
+    return field_named(cls, name)
+
+
+if __name__ == "__main__":
+    print(table(), end="")
