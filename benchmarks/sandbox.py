@@ -176,10 +176,11 @@ def _token(outputs: dict) -> str:
     os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = outputs["sandbox"]["cognito_endpoint"]
     sys.path.insert(0, str(ROOT))
     from access.signin import cognito_client, sign_in
+    from jwt_scoped.modes import TokenUse
 
     client = cognito_client(outputs["user_pool_id"], attempts=1, timeout=10)
     return sign_in(client, outputs["app_client_id"], "adminuser",
-                   outputs["test_user_passwords"]["adminuser"], outputs["token_use"])
+                   outputs["test_user_passwords"]["adminuser"])[TokenUse(outputs["token_use"])]
 
 
 def requests_through_the_gateway(workdir: Path, requests: int, seconds: float) -> dict:
