@@ -50,11 +50,8 @@ def route_resource_name(component: str, route_key: str) -> str:
     return f"{component}-{route_key.replace(' ', '', 1)}"
 
 
-# Access logs go to a group under /aws/vendedlogs/: CloudWatch Logs lets log delivery write
-# there by prefix, while any other name is added to the account's shared CloudWatch Logs resource
-# policy, which is capped at 5,120 characters and never pruned, until enabling logging fails
-# (CloudWatch Logs user guide, "Enabling logging from AWS services", vended logs).
-ACCESS_LOG_PREFIX = "/aws/vendedlogs/apigateway/"
+# Access logs go to a group under /aws/vendedlogs/ (see rules.VENDED_LOGS_PREFIX).
+ACCESS_LOG_PREFIX = f"{r.VENDED_LOGS_PREFIX}apigateway/"
 # The function key of the CORS preflight answer among the API's integrations: a hyphen, which a
 # function folder name cannot hold, so it cannot clash with a route function of the program.
 PREFLIGHT_FUNCTION_KEY = "cors-preflight"
@@ -262,7 +259,7 @@ class ScopedHttpApi(pulumi.ComponentResource):
             # Any stage, method and route of this API, and of no other.
             aws.lambda_.Permission(
                 f"{name}-{key}-invoke", action="lambda:InvokeFunction", function=functions[key],
-                principal="apigateway.amazonaws.com",
+                principal=r.APIGATEWAY_PRINCIPAL,
                 source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/*"), opts=child)
 
         self.routes = {key: aws.apigatewayv2.Route(

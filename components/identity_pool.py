@@ -156,7 +156,7 @@ class ScopedIdentityPool(pulumi.ComponentResource):
 
         aws.lambda_.Permission(
             f"{name}-pre-token-invoke", action="lambda:InvokeFunction",
-            function=self.trigger.function_name, principal="cognito-idp.amazonaws.com",
+            function=self.trigger.function_name, principal=r.COGNITO_PRINCIPAL,
             source_arn=self.user_pool.arn, opts=child)
 
         self.client = aws.cognito.UserPoolClient(

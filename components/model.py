@@ -169,11 +169,6 @@ def type_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, localns={"Output": pulumi.Output, "T": Any})
 
 
-def field_type(cls: type, name: str) -> Any:
-    """The type a field holds, without ``Optional`` and ``pulumi.Input`` around it."""
-    return plain_type(type_hints(cls)[name])
-
-
 def plain_type(tp: Any) -> Any:
     """``Optional[X]`` -> ``X``; ``pulumi.Input[X]`` (a union with ``Output``) -> ``X``."""
     if typing.get_origin(tp) in (typing.Union, types.UnionType):

@@ -32,7 +32,7 @@ def package_files(source_dir: str, extra_files: Mapping[str, str]) -> dict[str, 
     return dict(sorted(files.items()))
 
 
-def assume_role_policy(service: str = "lambda.amazonaws.com") -> str:
+def assume_role_policy(service: str = r.LAMBDA_PRINCIPAL) -> str:
     """Trust policy: only the Lambda service may assume the role."""
     return json.dumps({
         "Version": "2012-10-17",

@@ -20,6 +20,16 @@ SCOPES_QUOTA = f"API Gateway allows at most {MAX_SCOPES_PER_ROUTE} scopes per ro
 ROUTES_QUOTA = f"an HTTP API holds at most {MAX_ROUTES_PER_API} routes (a quota AWS can raise)"
 AUDIENCES_QUOTA = f"a JWT authorizer takes at most {MAX_AUDIENCES} audiences (hard quota)"
 
+# The AWS service principals that invoke Lambda functions here (Lambda resource-based policies).
+APIGATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
+COGNITO_PRINCIPAL = "cognito-idp.amazonaws.com"
+LAMBDA_PRINCIPAL = "lambda.amazonaws.com"  # assumes a function's execution role
+
+# Log groups whose names start here take vended logs (API Gateway access logs among them) without
+# growing the account's CloudWatch Logs resource policy, which is capped at 5,120 characters and
+# never pruned (CloudWatch Logs user guide, "Enabling logging from AWS services").
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
+
 # Lambda CreateFunction limits: Description 0-256 characters, Timeout 1-900 s, MemorySize
 # 128-10,240 MB.
 LAMBDA_DESCRIPTION_MAX = 256

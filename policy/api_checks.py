@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jwt_scoped import rules
 from jwt_scoped.rules import MAX_AUDIENCES
 
 from . import resource_types as t
@@ -19,10 +20,8 @@ ISSUER_SCHEME = "https://"
 # (RFC 9110 5.1).
 _HEADER_SOURCE = re.compile(r"^\$request\.header\.[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
-# HTTP API access logs belong in a log group under /aws/vendedlogs/: for other names CloudWatch
-# Logs adds the group to the account's shared resource policy (5,120 characters, never pruned)
-# until enabling logging fails (CloudWatch Logs user guide, "Enabling logging from AWS services").
-VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
+# HTTP API access logs belong in a log group under /aws/vendedlogs/ (why: the rule's source).
+VENDED_LOGS_PREFIX = rules.VENDED_LOGS_PREFIX
 _LOG_GROUP_ARN = re.compile(r"^arn:aws[a-z-]*:logs:[^:]*:[^:]*:log-group:(?P<name>[^:]+)(:\*)?$")
 
 

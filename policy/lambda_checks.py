@@ -7,12 +7,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jwt_scoped import rules
+
 from . import resource_types as t
 from .values import UNKNOWN, Finding, Node, is_set, of_type, referenced
 
 SERVICE_PRINCIPAL_SUFFIX = ".amazonaws.com"
-APIGATEWAY = "apigateway.amazonaws.com"
-COGNITO = "cognito-idp.amazonaws.com"
+APIGATEWAY = rules.APIGATEWAY_PRINCIPAL
+COGNITO = rules.COGNITO_PRINCIPAL
 INVOKE = "lambda:InvokeFunction"
 
 # An API's execution ARN is arn:aws:execute-api:<region>:<account>:<apiId>; what lies under it

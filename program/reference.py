@@ -14,7 +14,7 @@ import typing
 from collections.abc import Iterator
 from typing import Any
 
-from jwt_scoped.model import default_of, docstrings, field_named, plain_type, type_hints
+from jwt_scoped.model import default_of, docstrings, plain_type, type_hints
 
 from .config import KEYS, camel
 
@@ -71,12 +71,6 @@ def table() -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "| " + " | ".join("---" for _ in HEADER) + " |"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows()]
     return "\n".join(lines) + "\n"
-
-
-def field_of(key: str) -> dataclasses.Field:
-    """The first args field a config key sets (for tests)."""
-    (cls, name), *_ = next(k for k in KEYS if k.name == key).fields
-    return field_named(cls, name)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ groups (of the identity pool) it admits; ``__main__.py`` turns them into the API
 their defaults and rules (``jwt_scoped.model``).
 """
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,11 +117,3 @@ class StackSettings:
         """Distinct route functions, in order of first use."""
         return tuple(dict.fromkeys(route.function for route in self.routes))
 
-
-def api_options(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``ScopedHttpApiArgs`` fields among ``values`` (checked to be fields)."""
-    names = {f.name for f in dataclasses.fields(ScopedHttpApiArgs)}
-    unknown = set(values) - names
-    if unknown:
-        raise ValueError(f"not fields of ScopedHttpApiArgs: {', '.join(sorted(unknown))}")
-    return dict(values)

@@ -25,8 +25,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from jwt_scoped import rules
+
 TRIGGER = "PreTokenGeneration"
-COGNITO_PRINCIPAL = "cognito-idp.amazonaws.com"
+COGNITO_PRINCIPAL = rules.COGNITO_PRINCIPAL
 # Cognito waits at most 5 seconds for a trigger ("Customizing user pool workflows with Lambda
 # triggers": a function that does not answer in 5 seconds fails the request).
 TRIGGER_TIMEOUT_SECONDS = 5.0

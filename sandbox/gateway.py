@@ -36,6 +36,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
+from jwt_scoped import rules
 from jwt_scoped.route_keys import DEFAULT_ROUTE, parse_route_key, select_route
 
 from . import cors as cors_rules
@@ -59,7 +60,7 @@ from .payload import (
 )
 from .throttle import TokenBucket
 
-APIGATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
+APIGATEWAY_PRINCIPAL = rules.APIGATEWAY_PRINCIPAL
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # HTTP API payload size quota ("Amazon API Gateway quotas")
 MESSAGES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 413: "Request Entity Too Large",
             429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}

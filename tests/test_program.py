@@ -17,6 +17,7 @@ from jwt_scoped.package import PACKAGE
 from offline.recording import PROGRAM, ROOT, Run, flatten_config, run_program, run_pulumi, secret_value
 from offline.stacks import NS, blog_config, generated_config, scaled_config
 from offline.trigger_events import V1_EVENT, V2_EVENT
+from program import outputs as stack_outputs
 
 from functions_loader import load_handler
 
@@ -248,10 +249,10 @@ def test_users_get_generated_permanent_passwords_and_no_invitation(case):
         for name, p in passwords.items()}
 
 
-def test_only_the_passwords_export_is_secret(case):
+def test_the_program_exports_every_output_and_only_the_passwords_are_secret(case):
     _, run = case
-    assert run.secret.pop("test_user_passwords") is True
-    assert not any(run.secret.values())
+    assert list(run.exports) == list(stack_outputs.ALL)
+    assert {name for name, secret in run.secret.items() if secret} == set(stack_outputs.SECRET)
 
 
 def test_exports_name_the_deployed_endpoints_and_scopes(case):
