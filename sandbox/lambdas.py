@@ -20,12 +20,10 @@ in time is killed and replaced ("Task timed out after N seconds"), one that dies
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -39,9 +37,9 @@ from typing import Any
 import pulumi
 
 from .arns import FunctionRef, arn_like, function_ref, names_function
+from .worker import receive, send
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
-_LENGTH = struct.Struct(">I")
 STARTUP_TIMEOUT = 10.0  # Lambda's init phase limit (10 s), "Lambda execution environment"
 DEFAULT_TIMEOUT = 3  # Lambda's default function timeout, seconds
 DEFAULT_MEMORY = 128
@@ -129,30 +127,6 @@ def unpack(archive: Any, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
 
 
-def _send(sock: socket.socket, message: dict) -> None:
-    data = json.dumps(message).encode()
-    sock.sendall(_LENGTH.pack(len(data)) + data)
-
-
-def _receive(sock: socket.socket) -> dict | None:
-    header = _exactly(sock, _LENGTH.size)
-    if header is None:
-        return None
-    body = _exactly(sock, _LENGTH.unpack(header)[0])
-    return None if body is None else json.loads(body)
-
-
-def _exactly(sock: socket.socket, size: int) -> bytes | None:
-    chunks, left = [], size
-    while left:
-        chunk = sock.recv(left)
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
 class _Worker:
     """One execution environment: a process and the socket to talk to it."""
 
@@ -170,7 +144,7 @@ class _Worker:
     def wait_ready(self, timeout: float) -> None:
         self.sock.settimeout(timeout)
         try:
-            hello = _receive(self.sock)
+            hello = receive(self.sock)
         except TimeoutError:
             hello = None
         if not hello or not hello.get("ready"):
@@ -181,8 +155,8 @@ class _Worker:
     def call(self, request: dict, timeout: float) -> dict | None:
         """The worker's answer, or ``None`` if it died; ``TimeoutError`` if it took too long."""
         self.sock.settimeout(timeout)
-        _send(self.sock, request)
-        return _receive(self.sock)
+        send(self.sock, request)
+        return receive(self.sock)
 
     def exit_status(self) -> int | None:
         with contextlib.suppress(subprocess.TimeoutExpired):

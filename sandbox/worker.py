@@ -3,9 +3,10 @@
 Run by ``sandbox/lambdas.py`` in its own process, with only the function's unpacked archive
 (``TASK_ROOT``) on ``sys.path`` (``-I -S``: no site-packages, no user or environment paths;
 ``-B``: no bytecode written, as ``/var/task`` is read-only), the function's environment, and its
-working directory set to the archive, as Lambda runs ``/var/task``. Stdlib only. It imports the
-handler once (the cold start), then answers one invocation at a time over the socket ``FD``:
-each frame is a 4-byte big-endian length and a JSON object.
+working directory set to the archive, as Lambda runs ``/var/task``. Stdlib only; the sandbox
+imports its framing (``send``, ``receive``) from here. It imports the handler once (the cold
+start), then answers one invocation at a time over the socket ``FD``: each frame is a 4-byte
+big-endian length and a JSON object.
 
   parent -> worker  {"event": ..., "requestId": ..., "deadlineMs": ..., "functionArn": ...}
   worker -> parent  {"ready": true} once, then per invocation {"result": ...} or
@@ -28,12 +29,14 @@ import traceback
 _LENGTH = struct.Struct(">I")
 
 
-def _send(sock, message):
+def send(sock, message):
+    """One frame: a 4-byte big-endian length, then the message as JSON."""
     data = json.dumps(message).encode()
     sock.sendall(_LENGTH.pack(len(data)) + data)
 
 
-def _receive(sock):
+def receive(sock):
+    """The next frame's message; None when the other side closed the socket."""
     header = _exactly(sock, _LENGTH.size)
     if header is None:
         return None
@@ -117,9 +120,9 @@ def main(argv):
     sys.path.insert(0, task_root)
     os.chdir(task_root)
     function, init_error = load(handler_name)
-    _send(sock, {"ready": True})
+    send(sock, {"ready": True})
     while True:
-        request = _receive(sock)
+        request = receive(sock)
         if request is None:  # the sandbox closed the socket: stop
             return 0
         print(f"START RequestId: {request['requestId']} Version: $LATEST", file=sys.stderr)
@@ -127,7 +130,7 @@ def main(argv):
         sys.stdout.flush()
         print(f"END RequestId: {request['requestId']}", file=sys.stderr)
         sys.stderr.flush()
-        _send(sock, answer)
+        send(sock, answer)
 
 
 if __name__ == "__main__":
