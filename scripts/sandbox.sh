@@ -5,10 +5,7 @@
 # Extra arguments go to `python -m sandbox` (e.g. --verify, --port 9000). Stop it with Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv="${VENV:-.venv}"
-python="${PYTHON:-python3}"
 stack="${1:-dev}"
 shift $(( $# > 0 ? 1 : 0 ))
-[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+source scripts/venv.sh  # the virtualenv scripts/test.sh uses, made the same way (PYTHON, VENV)
 exec "$venv/bin/python" -m sandbox --stack "$stack" "$@"

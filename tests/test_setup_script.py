@@ -58,9 +58,10 @@ def fake_venv(folder: Path, version: str, base: str, log: Path) -> Path:
     return folder
 
 
-def run(tmp_path: Path, python: str, venv: Path, *args: str) -> subprocess.CompletedProcess:
+def run(tmp_path: Path, python: str, venv: Path, *args: str,
+        script: Path = SCRIPT) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHON": python, "VENV": str(venv)}
-    return subprocess.run([BASH, str(SCRIPT), *args], env=env, cwd=tmp_path, capture_output=True,
+    return subprocess.run([BASH, str(script), *args], env=env, cwd=tmp_path, capture_output=True,
                           text=True, timeout=60, check=False)
 
 
@@ -80,6 +81,17 @@ def test_an_old_python_stops_the_script_with_one_line_before_anything_is_created
     assert "PYTHON=python3.12" in lines[0]
     assert not venv.exists()
     assert [call[1] for call in calls(log)] == ["-c"]  # only the probe ran
+
+
+def test_the_sandbox_script_makes_its_virtualenv_the_same_way(tmp_path):
+    """scripts/sandbox.sh shares scripts/venv.sh: the same check, named after itself."""
+    old = fake_python(tmp_path / "old" / "python3.10", "3.10.13", "/opt/python3.10",
+                      tmp_path / "calls.log")
+    done = run(tmp_path, str(old), tmp_path / "venv", "dev",
+               script=ROOT / "scripts" / "sandbox.sh")
+    assert done.returncode == 2 and not (tmp_path / "venv").exists()
+    assert done.stderr.startswith("scripts/sandbox.sh: needs Python 3.11+, but ")
+    assert "PYTHON=python3.12 bash scripts/sandbox.sh" in done.stderr
 
 
 def test_a_missing_interpreter_is_named(tmp_path):
