@@ -6,6 +6,8 @@ Shapes follow the Amazon Cognito Developer Guide, "Pre token generation Lambda t
 and "User pool Lambda trigger common parameters".
 """
 
+import copy
+
 CLIENT_ID = "71ghuul37mresr7h373b704tua"
 
 # V1_0 event: the common parameters, then the V1_0 request; Cognito sends the response
@@ -36,25 +38,8 @@ V1_EVENT = {
 # V2_0 event: the same, plus the request's "scopes"; the response slot is
 # "claimsAndScopeOverrideDetails". V3_0 events have the same shape with "version": "3".
 V2_EVENT = {
+    **copy.deepcopy(V1_EVENT),
     "version": "2",
-    "triggerSource": "TokenGeneration_Authentication",
-    "region": "us-west-2",
-    "userPoolId": "us-west-2_example",
-    "userName": "adminuser",
-    "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": CLIENT_ID},
-    "request": {
-        "userAttributes": {
-            "sub": "0b0a57c5-f013-426a-81a1-f8ffbfba21f0",
-            "email_verified": "true",
-            "cognito:user_status": "CONFIRMED",
-            "email": "adminuser@example.com",
-        },
-        "groupConfiguration": {
-            "groupsToOverride": ["admin", "regular"],
-            "iamRolesToOverride": [],
-            "preferredRole": None,
-        },
-        "scopes": ["aws.cognito.signin.user.admin"],
-    },
+    "request": {**copy.deepcopy(V1_EVENT["request"]), "scopes": ["aws.cognito.signin.user.admin"]},
     "response": {"claimsAndScopeOverrideDetails": None},
 }
