@@ -10,10 +10,8 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from jwt_scoped import (
-    ApiRoute,
     PythonFunction,
     PythonFunctionArgs,
-    RouteAccess,
     ScopedHttpApi,
     ScopedHttpApiArgs,
     ScopedIdentityPool,
@@ -51,7 +49,7 @@ identity = ScopedIdentityPool("identity", stack.identity)
 
 functions = {name: PythonFunction(name.replace("_", "-"), PythonFunctionArgs(
     source_dir=str(FUNCTIONS_DIR / name),
-    description=describe_routes([r.route for r in stack.routes if r.function == name]),
+    description=describe_routes([r.route_key for r in stack.routes if r.function == name]),
     log_retention_days=stack.identity.log_retention_days)) for name in stack.functions}
 
 api = ScopedHttpApi("api", ScopedHttpApiArgs(
@@ -61,9 +59,7 @@ api = ScopedHttpApi("api", ScopedHttpApiArgs(
     audiences=[identity.client_id],
     functions={name: fn.arn for name, fn in functions.items()},
     scopes=identity.scopes,  # group -> <group>-<appClientId>: routes name the groups they admit
-    routes=[ApiRoute(route_key=r.route, function=r.function, scopes=r.groups or (),
-                     public=r.access == RouteAccess.PUBLIC) for r in stack.routes],
-    **stack.api,
+    **stack.api,  # the routes, the stage and its settings, as the stack config sets them
 ))
 
 exports = {
@@ -73,7 +69,7 @@ exports = {
     outputs.APP_CLIENT_ID: identity.client_id,
     outputs.ISSUER_URL: identity.issuer_url,
     outputs.HOSTED_UI_URL: identity.hosted_ui_url,
-    outputs.TOKEN_USE: str(stack.token_use),
+    outputs.TOKEN_USE: str(stack.identity.token_use),
     outputs.SCOPES: identity.scopes,
     outputs.TEST_USER_PASSWORDS: identity.user_passwords,
 }

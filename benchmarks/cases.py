@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from benchmarks.fitting import best_indices
-from offline.stacks import blog_config, config_shape, generated_config
+from fixtures.stacks import blog_config, config_shape, generated_config
 
 ROUTES = (10, 50, 100, 300)
 GROUPS = (2, 5, 20)

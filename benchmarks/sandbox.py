@@ -175,7 +175,7 @@ def throughput(port: int, path: str, token: str | None, clients: int, seconds: f
 def _token(outputs: dict) -> str:
     os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = outputs["sandbox"]["cognito_endpoint"]
     sys.path.insert(0, str(ROOT))
-    from access.signin import cognito_client, sign_in
+    from jwt_scoped.access.signin import cognito_client, sign_in
     from jwt_scoped.modes import TokenUse
 
     client = cognito_client(outputs["user_pool_id"], attempts=1, timeout=10)

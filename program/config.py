@@ -1,11 +1,15 @@
 """Stack config -> ``StackSettings``: the only place that knows the ``jwt-scoped-api:*`` keys.
 
 Each key maps onto fields of the components' args (``KEYS``); the values are read by the fields'
-types and judged by the fields' own rules (``jwt_scoped.model``), so a default or a rule is
-stated once, on the args. Every problem is reported at once, each prefixed with the config key
-it came from (``jwt-scoped-api:groups[2].precedence: ...``), and one bad value is one problem:
-a value that cannot be read is not judged again, nor is anything that depends on it. Pure: no
-Pulumi engine, no AWS; the program (``__main__.py``) and ``python -m access`` both call it.
+types and judged by the fields' own rules and the args' cross-field rules (``jwt_scoped.model``),
+so a default or a rule is stated once, on the args. The routes are the API's ``ApiRoute``s, their
+``groups`` the names of the pool's scopes; the rules that span the two components (a route's
+groups are the pool's, its function a folder of this program) are the API's own, judged with the
+pool's groups and the program's function folders standing in for values that exist only once
+deployed. Every problem is reported at once, each prefixed with the config key it came from
+(``jwt-scoped-api:groups[2].precedence: ...``), and one bad value is one problem: a value that
+cannot be read is not judged again, nor is anything that depends on it. Pure: no Pulumi engine,
+no AWS; the program (``__main__.py``) calls it.
 """
 
 from __future__ import annotations
@@ -17,26 +21,37 @@ import json
 import re
 import typing
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jwt_scoped import builtin_functions
 from jwt_scoped import rules as r
-from jwt_scoped.cors import preflight_problems
-from jwt_scoped.http_api import ScopedHttpApiArgs
+from jwt_scoped.http_api import ApiRoute, ScopedHttpApiArgs
 from jwt_scoped.identity_pool import ScopedIdentityPoolArgs
-from jwt_scoped.model import UNREAD, Problem, field_named, field_problems, plain_type, type_hints
-from jwt_scoped.modes import RouteAccess
-from jwt_scoped.route_keys import route_key_problem
-
-from .stack import ProgramArgs, StackSettings
+from jwt_scoped.model import UNREAD, Problem, field_named, field_problems, plain_type, shown, type_hints
 
 NAMESPACE = "jwt-scoped-api"
 # How alike a namespace must be to the project's to be taken for a typo of it (difflib ratio):
 # 0.8 catches one or two wrong, missing or extra characters in "jwt-scoped-api" and leaves
 # provider namespaces (aws, random, pulumi) alone.
 _NAMESPACE_TYPO_RATIO = 0.8
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def list_item_type(cls: type, name: str) -> type | None:
+    """The args dataclass a list field holds, if it holds one."""
+    tp = plain_type(type_hints(cls)[name])
+    args = typing.get_args(tp)
+    return args[0] if args and dataclasses.is_dataclass(args[0]) else None
+
+
+def item_key(cls: type, name: str) -> str:
+    """The config key of field ``name`` in an item of args ``cls``."""
+    return _ITEM_KEYS.get(cls, {}).get(name) or camel(name)
 
 
 @dataclass(frozen=True)
@@ -47,6 +62,9 @@ class Key:
     fields: tuple[tuple[type, str], ...]
     note: str = ""
     """What the program does with the value beyond those fields (for the config reference)."""
+    item_keys: Mapping[str, str] = field(default_factory=dict)
+    """For a list of args: field name -> its key in each item, where that is not the field's
+    name in camelCase."""
 
     @property
     def required(self) -> bool:
@@ -55,12 +73,15 @@ class Key:
         return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
 
-POOL, API, PROGRAM = ScopedIdentityPoolArgs, ScopedHttpApiArgs, ProgramArgs
-# In the order of the README's config reference. A key is its field's name in camelCase, except
-# protectUserPool (the pool's "protect"), and logRetentionDays sets the pool's and the API's.
+POOL, API = ScopedIdentityPoolArgs, ScopedHttpApiArgs
+# In the order of the config reference. A key is its field's name in camelCase, except
+# protectUserPool (the pool's "protect") and, in each route, "route" (routeKey) and "groups"
+# (scopes: the pool's scopes are named by their groups); logRetentionDays sets the pool's and the
+# API's.
 KEYS: tuple[Key, ...] = (
     Key("groups", ((POOL, "groups"),)),
-    Key("routes", ((PROGRAM, "routes"),)),
+    Key("routes", ((API, "routes"),), note="Each route's function is a folder under functions/ "
+        "with a handler.py.", item_keys={"route_key": "route", "scopes": "groups"}),
     Key("users", ((POOL, "users"),)),
     Key("tokenUse", ((POOL, "token_use"),)),
     Key("stageName", ((API, "stage_name"),)),
@@ -77,7 +98,12 @@ KEYS: tuple[Key, ...] = (
     Key("protectUserPool", ((POOL, "protect"),)),
 )
 KNOWN_KEYS = tuple(k.name for k in KEYS)
-_KEY_OF = {target: k.name for k in KEYS for target in k.fields}
+_KEY_OF = {target: k for k in KEYS for target in k.fields}
+_ITEM_KEYS = {item: k.item_keys for k in KEYS for item in (list_item_type(*k.fields[0]),)
+              if item is not None}
+PENDING = "pending"
+"""Stands in, while the config is judged, for what exists only once deployed (an ARN, a scope)."""
+PENDING_ISSUER = "https://issuer.pending"
 
 
 class ConfigError(ValueError):
@@ -88,11 +114,6 @@ class ConfigError(ValueError):
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"invalid stack config ({len(problems)} problem"
                          f"{'s' if len(problems) != 1 else ''}):\n{lines}")
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def decode_config_value(text: str) -> Any:
@@ -133,10 +154,12 @@ class _Reader:
 
     def __init__(self) -> None:
         self.problems: list[str] = []
+        self._seen: set[str] = set()
 
     def bad(self, path: str, message: str) -> None:
         line = f"{NAMESPACE}:{path}: {message}"
-        if line not in self.problems:
+        if line not in self._seen:
+            self._seen.add(line)
             self.problems.append(line)
 
     def read(self, path: str, value: Any, tp: Any) -> Any:
@@ -166,18 +189,18 @@ class _Reader:
         if isinstance(value, str) and plain_type(item) is str:
             items = _list_items(value)
             if len(items) > 1 or value.strip().startswith("["):
-                self.bad(path, f"expected a list, got the single string {value!r}; write a YAML "
+                self.bad(path, f"expected a list, got the single string {shown(value)}; write a YAML "
                          "list, one item per line:\n      " + f"{NAMESPACE}:{path.split('[')[0]}:"
                          + "".join(f"\n        - {x}" for x in items))
                 return UNREAD
             value = [value]  # `pulumi config set KEY VALUE` gives a plain string
         if not isinstance(value, list):
-            self.bad(path, f"expected a list, got {value!r}")
+            self.bad(path, f"expected a list, got {shown(value)}")
             return UNREAD
         out = []
         for i, element in enumerate(value):
             if plain_type(item) is str and not isinstance(element, str):
-                self.bad(f"{path}[{i}]", f"expected a string, got {element!r}")
+                self.bad(f"{path}[{i}]", f"expected a string, got {shown(element)}")
                 out.append(UNREAD)
             else:
                 out.append(self.read(f"{path}[{i}]", element, item))
@@ -186,16 +209,17 @@ class _Reader:
     def read_object(self, path: str, value: Any, cls: type) -> Any:
         """A mapping of camelCase keys -> ``cls``. Missing or unreadable required fields become
         ``UNREAD`` (not judged again); unreadable optional ones keep their defaults."""
-        fields = {camel(f.name): f for f in dataclasses.fields(cls)}
+        fields = {item_key(cls, f.name): f for f in dataclasses.fields(cls)}
         required = [k for k, f in fields.items() if f.default is dataclasses.MISSING
                     and f.default_factory is dataclasses.MISSING]
         if not isinstance(value, Mapping):
             self.bad(path, f"expected a mapping with {', '.join(map(repr, required))}, "
-                     f"got {value!r}")
+                     f"got {shown(value)}")
             return UNREAD
         for extra in value:
             if extra not in fields:
-                self.bad(f"{path}.{extra}", f"unknown key{r.suggestion(extra, fields)}; "
+                self.bad(f"{path}.{shown(extra) if not isinstance(extra, str) else extra}",
+                         f"unknown key{r.suggestion(extra, fields)}; "
                          f"allowed: {', '.join(fields)}")
         hints = type_hints(cls)
         values = {}
@@ -203,7 +227,7 @@ class _Reader:
             if key in value:
                 values[f.name] = self.read(f"{path}.{key}", value[key], hints[f.name])
             elif key in required:
-                self.bad(path, f"missing {key!r} in {value!r}")
+                self.bad(path, f"missing {key!r} in {shown(value)}")
                 values[f.name] = UNREAD
         # An unreadable optional field keeps its default; a required one stays UNREAD.
         optional_unread = {f.name for key, f in fields.items()
@@ -212,15 +236,27 @@ class _Reader:
 
     def judge(self, problems: Iterable[Problem], cls: type) -> None:
         for problem in problems:
-            self.bad(config_path(cls, problem.path), problem.message)
+            path = config_path(cls, problem.path)
+            if path is not None:
+                self.bad(path, problem.message)
 
 
-def config_path(cls: type, field_path: str) -> str:
-    """``groups[2].precedence`` of ``ScopedIdentityPoolArgs`` -> the config key path."""
+def config_path(cls: type, field_path: str) -> str | None:
+    """``routes[2].scopes`` of ``ScopedHttpApiArgs`` -> the config key path, ``routes[2].groups``;
+    ``None`` for a field no key sets (the program's own wiring, such as the API's functions)."""
     head, _, rest = field_path.partition(".")
     name, bracket, index = head.partition("[")
-    key = _KEY_OF[(cls, name)] + bracket + index
-    return ".".join([key, *(camel(part) for part in rest.split("."))]) if rest else key
+    key = _KEY_OF.get((cls, name))
+    if key is None:
+        return None
+    parts = [key.name + bracket + index]
+    item = list_item_type(cls, name)
+    for part in rest.split(".") if rest else ():
+        field_name, bracket, index = part.partition("[")
+        parts.append(item_key(item, field_name) + bracket + index if item is not None
+                     else camel(field_name) + bracket + index)
+        item = list_item_type(item, field_name) if item is not None else None
+    return ".".join(parts)
 
 
 def _list_items(text: str) -> list[str]:
@@ -231,11 +267,28 @@ def _list_items(text: str) -> list[str]:
 # ---- the whole config --------------------------------------------------------------------
 
 def available_functions(functions_dir: str | Path) -> set[str]:
-    """The folders under ``functions_dir`` that hold a ``handler.py``, less the components' own
-    functions: what a route's ``function`` may name (the one file-system read here, kept out of
-    ``parse_settings``)."""
-    return {p.parent.name for p in Path(functions_dir).glob("*/handler.py")} - set(
-        builtin_functions.ROLES)
+    """The folders under ``functions_dir`` that hold a ``handler.py``: what a route's ``function``
+    may name (the one file-system read here, kept out of ``parse_settings``)."""
+    return {p.parent.name for p in Path(functions_dir).glob("*/handler.py")}
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """A stack's validated config: the identity pool's args, and the ``ScopedHttpApiArgs``
+    fields the config sets (its routes among them); ``__main__.py`` adds the wiring (issuer,
+    audiences, functions, scopes)."""
+
+    identity: ScopedIdentityPoolArgs
+    api: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def routes(self) -> tuple[ApiRoute, ...]:
+        return tuple(self.api["routes"])
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """Distinct route functions, in order of first use."""
+        return tuple(dict.fromkeys(route.function for route in self.routes))
 
 
 def parse_stack_config(config: Mapping[str, Any], *, functions: Collection[str]) -> StackSettings:
@@ -258,27 +311,26 @@ def parse_settings(raw: Mapping[str, Any], *, functions: Collection[str]) -> Sta
     rd = _Reader()
     for key in raw:
         if key not in KNOWN_KEYS:
-            rd.bad(key, f"unknown config key{r.suggestion(key, KNOWN_KEYS)}; "
+            rd.bad(shown(key) if not isinstance(key, str) else key,
+                   f"unknown config key{r.suggestion(key, KNOWN_KEYS)}; "
                    f"known keys: {', '.join(KNOWN_KEYS)}")
-    values: dict[type, dict[str, Any]] = {POOL: {}, API: {}, PROGRAM: {}}
+    values: dict[type, dict[str, Any]] = {POOL: {}, API: {}}
     for key in KEYS:
         if key.name not in raw:
             if key.required:
                 rd.bad(key.name, "required")
             continue
         for cls, name in key.fields:
-            hint = type_hints(cls)[name]
-            value = rd.read(key.name, raw[key.name], hint)
+            value = rd.read(key.name, raw[key.name], type_hints(cls)[name])
             if value is not UNREAD:
                 values[cls][name] = value
                 rd.judge(field_problems(field_named(cls, name), value, name), cls)
     identity = _complete(rd, POOL, values[POOL])
-    program = _complete(rd, PROGRAM, values[PROGRAM])
-    if identity is not None and program is not None:
-        rd.judge(_cross_problems(identity, program, values[API], functions), PROGRAM)
+    if "routes" in values[API]:
+        rd.judge(_wired(values[API], identity, functions).cross_problems(), API)
     if rd.problems:
         raise ConfigError(rd.problems)
-    return StackSettings(identity=identity, program=program, api=values[API])
+    return StackSettings(identity=identity, api=values[API])
 
 
 def _complete(rd: _Reader, cls: type, values: dict[str, Any]) -> Any:
@@ -289,32 +341,17 @@ def _complete(rd: _Reader, cls: type, values: dict[str, Any]) -> Any:
     if any(name not in values for name in required):
         return None
     args = cls(**values)
-    cross = getattr(args, "cross_problems", None)
-    if cross is not None:
-        rd.judge(cross(), cls)
+    rd.judge(args.cross_problems(), cls)
     return args
 
 
-def _cross_problems(identity: ScopedIdentityPoolArgs, program: ProgramArgs,
-                    api: Mapping[str, Any], functions: Collection[str]) -> list[Problem]:
-    """What spans the components: the routes' groups are the pool's, their functions exist,
-    and with CORS no OPTIONS route demands a token."""
-    known = {g.name for g in identity.groups if isinstance(getattr(g, "name", None), str)}
-    found = []
-    for i, route in enumerate(program.routes):
-        for group in route.groups if isinstance(route.groups, Sequence) and known else ():
-            if group is not UNREAD and (message := r.unknown_group_problem(group, known)):
-                found.append(Problem(f"routes[{i}].groups", message))
-        if isinstance(route.function, str) and route.function not in functions \
-                and route.function not in builtin_functions.ROLES:
-            found.append(Problem(f"routes[{i}].function", f"no folder functions/"
-                                 f"{route.function}/ with a handler.py"
-                                 f"{r.suggestion(route.function, functions)}"))
-    if api.get("cors_origins"):
-        keys = [route.route for route in program.routes]
-        if all(isinstance(k, str) and not route_key_problem(k) for k in keys):
-            protected = {route.route: route.access != RouteAccess.PUBLIC for route in program.routes}
-            found += [Problem(f"routes[{keys.index(key)}].route", message)
-                      for key, message in preflight_problems(protected).items()]
-    return found
-
+def _wired(api: Mapping[str, Any], identity: ScopedIdentityPoolArgs | None,
+           functions: Collection[str]) -> ScopedHttpApiArgs:
+    """The API's args as ``__main__.py`` will wire them, with ``PENDING`` for what exists only
+    once deployed: the pool's scopes by group name (unknown when the groups could not be read)
+    and the program's function folders, so the API's own cross-field rules judge the config."""
+    scopes = ({g.name: PENDING for g in identity.groups if isinstance(getattr(g, "name", None), str)}
+              if identity is not None else UNREAD)
+    return ScopedHttpApiArgs(issuer=PENDING_ISSUER, audiences=(PENDING,),
+                             functions={name: PENDING for name in sorted(functions)},
+                             scopes=scopes, **api)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from access.stackfile import FUNCTIONS_DIR
-from offline.stacks import NS
+from jwt_scoped.access.stackfile import FUNCTIONS_DIR
+from fixtures.stacks import NS
 from program.config import available_functions, parse_settings
 from program.stack import StackSettings
 

@@ -18,8 +18,8 @@ import pulumi
 import yaml
 from botocore.config import Config
 
-from access.__main__ import main as access_main
-from sandbox.app import Sandbox
+from jwt_scoped.access.__main__ import main as access_main
+from jwt_scoped.sandbox.app import Sandbox
 
 # The blog's matrix as access verify reports it: (route, caller) -> status.
 BLOG_MATRIX = {

@@ -10,9 +10,9 @@ import sys
 import pytest
 import yaml
 
-from access.__main__ import main
-from access.stackfile import FUNCTIONS_DIR, read_stack_config
-from offline.stacks import NS, ROOT, blog_config
+from jwt_scoped.access.__main__ import main
+from jwt_scoped.access.stackfile import FUNCTIONS_DIR, read_stack_config
+from fixtures.stacks import NS, ROOT, blog_config
 from program.config import ConfigError, available_functions, parse_settings
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from access.diff import callers_admitted, diff_plans, routes_callable
-from access.matrix import build_matrix
-from offline.stacks import NS, blog_config
+from jwt_scoped.access.diff import callers_admitted, diff_plans, routes_callable
+from jwt_scoped.access.matrix import build_matrix
+from fixtures.stacks import NS, blog_config
 
 from access_configs import settings_of
 

@@ -8,7 +8,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from access.matrix import (
+from jwt_scoped.access.matrix import (
     ANONYMOUS,
     API_GATEWAY,
     CLIENT_ID_PLACEHOLDER,
@@ -16,8 +16,8 @@ from access.matrix import (
     build_matrix,
     expected_status,
 )
-from access.stackfile import load_settings
-from access.token_size import (
+from jwt_scoped.access.stackfile import load_settings
+from jwt_scoped.access.token_size import (
     KID_CHARS,
     authorization_header_bytes,
     estimated_claims,
@@ -26,7 +26,7 @@ from access.token_size import (
 from jwt_scoped.modes import RouteAccess
 from jwt_scoped.rules import MAX_REQUEST_LINE_AND_HEADERS_BYTES
 from jwt_scoped.scope_format import scope_name
-from offline.stacks import NS, ROOT, scaled_config
+from fixtures.stacks import NS, ROOT, scaled_config
 
 from access_configs import settings_of, small_config
 

@@ -16,12 +16,12 @@ from contextlib import redirect_stdout
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from access.matrix import ANONYMOUS, build_matrix
-from access.verify import OTHER_TOKEN, TAMPERED, probes
-from offline.recording import run_program
-from offline.stacks import NS
-from offline.trigger_events import V1_EVENT, V2_EVENT
-from sandbox.jwt_authorizer import scopes_admit
+from jwt_scoped.access.matrix import ANONYMOUS, build_matrix
+from jwt_scoped.access.verify import OTHER_TOKEN, TAMPERED, probes
+from jwt_scoped.recording import run_program
+from fixtures.stacks import NS
+from fixtures.trigger_events import V1_EVENT, V2_EVENT
+from jwt_scoped.sandbox.jwt_authorizer import scopes_admit
 
 from access_configs import settings_of
 from functions_loader import load_handler

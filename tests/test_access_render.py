@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from access import render
-from access.diff import diff_plans
-from access.matrix import ANONYMOUS, build_matrix
-from offline.stacks import NS, blog_config, scaled_config
+from jwt_scoped.access import render
+from jwt_scoped.access.diff import diff_plans
+from jwt_scoped.access.matrix import ANONYMOUS, build_matrix
+from fixtures.stacks import NS, blog_config, scaled_config
 
 from access_configs import settings_of
 

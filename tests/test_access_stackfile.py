@@ -7,7 +7,7 @@ import pulumi
 import pytest
 import yaml
 
-from access.stackfile import (
+from jwt_scoped.access.stackfile import (
     FUNCTIONS_DIR,
     StackFileError,
     functions_named,
@@ -16,8 +16,8 @@ from access.stackfile import (
     read_stack_config,
     stack_file,
 )
-from offline.recording import run_program
-from offline.stacks import NS, ROOT, blog_config, scaled_config
+from jwt_scoped.recording import run_program
+from fixtures.stacks import NS, ROOT, blog_config, scaled_config
 from program.config import ConfigError, available_functions
 from program.stack import StackSettings
 

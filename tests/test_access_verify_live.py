@@ -12,9 +12,9 @@ import stat
 import pytest
 import yaml
 
-from access.__main__ import main
-from offline.stacks import NS, ROOT, blog_config, scaled_config
-from sandbox.gateway import gateway_error
+from jwt_scoped.access.__main__ import main
+from fixtures.stacks import NS, ROOT, blog_config, scaled_config
+from jwt_scoped.sandbox.gateway import gateway_error
 
 from sandbox_harness import change, started
 

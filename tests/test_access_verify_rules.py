@@ -8,11 +8,11 @@ import base64
 import botocore
 import pytest
 
-from access.matrix import ANONYMOUS, build_matrix
-from access.outputs import OutputsError, parse_outputs, pulumi_command
-from access.probe import RetryPolicy, error_description, should_retry
-from access.signin import SignInError, cognito_client, sign_in_error_message, token_from
-from access.verify import (
+from jwt_scoped.access.matrix import ANONYMOUS, build_matrix
+from jwt_scoped.access.outputs import OutputsError, parse_outputs, pulumi_command
+from jwt_scoped.access.probe import RetryPolicy, error_description, should_retry
+from jwt_scoped.access.signin import SignInError, cognito_client, sign_in_error_message, token_from
+from jwt_scoped.access.verify import (
     OTHER_TOKEN,
     PREFLIGHT,
     TAMPERED,

@@ -21,7 +21,7 @@ from jwt_scoped import (
 )
 from jwt_scoped.http_api import _entry
 from jwt_scoped.python_function import package_files
-from offline.recording import ROOT, RecordingMocks, run_pulumi
+from jwt_scoped.recording import ROOT, RecordingMocks, run_pulumi
 
 HANDLER_DIR = str(ROOT / "functions" / "admin_user")
 

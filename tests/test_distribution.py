@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from offline.recording import ROOT
-from offline.trigger_events import V1_EVENT
+from jwt_scoped.recording import ROOT
+from fixtures.trigger_events import V1_EVENT
 
 EXAMPLE = ROOT / "examples" / "python"
 

@@ -15,7 +15,7 @@ import yaml
 from google.protobuf import empty_pb2
 
 from jwt_scoped.scope_format import scope_name
-from offline.policy_args import (
+from policy_harness import (
     UNKNOWN,
     AnalyzedResource,
     InProcess,
@@ -32,8 +32,8 @@ from offline.policy_args import (
     render,
     update_view,
 )
-from offline.recording import run_program
-from offline.stacks import blog_config, generated_config, scaled_config
+from jwt_scoped.recording import run_program
+from fixtures.stacks import blog_config, generated_config, scaled_config
 from policy.policies import PACK_NAME, POLICIES
 from policy.settings import PolicyConfigError
 

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jwt_scoped.scope_format import scope_name
-from offline.trigger_events import CLIENT_ID, V1_EVENT, V2_EVENT
+from fixtures.trigger_events import CLIENT_ID, V1_EVENT, V2_EVENT
 
 from functions_loader import COMPONENTS, FUNCTIONS, load_handler
 

@@ -14,9 +14,9 @@ import pulumi
 import pytest
 
 from jwt_scoped.package import PACKAGE
-from offline.recording import PROGRAM, ROOT, Run, flatten_config, run_program, run_pulumi, secret_value
-from offline.stacks import NS, blog_config, generated_config, scaled_config
-from offline.trigger_events import V1_EVENT, V2_EVENT
+from jwt_scoped.recording import PROGRAM, ROOT, Run, flatten_config, run_program, run_pulumi, secret_value
+from fixtures.stacks import NS, blog_config, generated_config, scaled_config
+from fixtures.trigger_events import V1_EVENT, V2_EVENT
 from program import outputs as stack_outputs
 
 from functions_loader import load_handler

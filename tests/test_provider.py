@@ -18,7 +18,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from jwt_scoped.package import PACKAGE, PREVIOUS_PACKAGE, type_token
 from jwt_scoped.provider import COMPONENTS, provider, schema
-from offline.recording import ROOT, RecordingMocks, Run, run_pulumi
+from jwt_scoped.recording import ROOT, RecordingMocks, Run, run_pulumi
 from plugin import schema as schema_script
 
 POOL = type_token("ScopedIdentityPool")

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from access.__main__ import main
-from offline.stacks import ROOT
+from jwt_scoped.access.__main__ import main
+from fixtures.stacks import ROOT
 from program import reference
 from program.config import KNOWN_KEYS
 

@@ -27,8 +27,8 @@ from collections import Counter
 import pytest
 
 from jwt_scoped.package import type_token
-from offline.recording import Run, run_program
-from offline.stacks import blog_config, config_shape, generated_config
+from jwt_scoped.recording import Run, run_program
+from fixtures.stacks import blog_config, config_shape, generated_config
 
 ROUTE = "aws:apigatewayv2/route:Route"
 INTEGRATION = "aws:apigatewayv2/integration:Integration"

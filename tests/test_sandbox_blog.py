@@ -12,9 +12,9 @@ from pathlib import Path
 import jwt
 import pytest
 
-from offline.stacks import blog_config
+from fixtures.stacks import blog_config
 from program import outputs as stack_outputs
-from sandbox.app import outputs_json
+from jwt_scoped.sandbox.app import outputs_json
 
 from sandbox_harness import ECHO, call, function_code, sign_in, started
 
@@ -48,7 +48,7 @@ def test_outputs_are_the_programs_computed_from_local_ids(blog):
 
 
 def test_the_token_helper_prints_the_token_the_api_takes(blog, tmp_path, capsys, monkeypatch):
-    from sandbox.token import main as token_main
+    from jwt_scoped.sandbox.token import main as token_main
 
     outputs = tmp_path / "outputs.json"
     blog.write_outputs(outputs)

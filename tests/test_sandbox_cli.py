@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from offline.stacks import NS, blog_config
-from sandbox.cli import main
+from fixtures.stacks import NS, blog_config
+from jwt_scoped.sandbox.cli import main
 
 from sandbox_harness import call
 

@@ -20,8 +20,8 @@ import pulumi
 import pytest
 from botocore.exceptions import ClientError
 
-from offline.stacks import blog_config
-from sandbox.gateway import NO_PERMISSION
+from fixtures.stacks import blog_config
+from jwt_scoped.sandbox.gateway import NO_PERMISSION
 
 from sandbox_harness import BLOG_MATRIX, call, change, drop, function_code, sign_in, started, statuses, verify
 

@@ -9,7 +9,7 @@ import json
 import jwt
 import pytest
 
-from offline.stacks import NS, generated_config, scaled_config
+from fixtures.stacks import NS, generated_config, scaled_config
 
 from sandbox_harness import ECHO, call, function_code, sign_in, started, statuses, verify
 

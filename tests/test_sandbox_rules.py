@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from offline.trigger_events import V1_EVENT, V2_EVENT
-from sandbox import cognito_trigger as trigger
-from sandbox.access_log import render
-from sandbox.apis import Authorizer, Cors
-from sandbox.arns import FunctionRef, arn_like, function_ref, integration_function, names_function
-from sandbox.cognito import TriggerIssuer, token_lifetime
-from sandbox.cors import origin_allowed, preflight_headers, response_headers, without_cors_headers
-from sandbox.gateway import source_arn
-from sandbox.jwt_authorizer import (
+from fixtures.trigger_events import V1_EVENT, V2_EVENT
+from jwt_scoped.sandbox import cognito_trigger as trigger
+from jwt_scoped.sandbox.access_log import render
+from jwt_scoped.sandbox.apis import Authorizer, Cors
+from jwt_scoped.sandbox.arns import FunctionRef, arn_like, function_ref, integration_function, names_function
+from jwt_scoped.sandbox.cognito import TriggerIssuer, token_lifetime
+from jwt_scoped.sandbox.cors import origin_allowed, preflight_headers, response_headers, without_cors_headers
+from jwt_scoped.sandbox.gateway import source_arn
+from jwt_scoped.sandbox.jwt_authorizer import (
     BAD_AUDIENCE,
     BAD_ISSUER,
     EXPIRED,
@@ -30,11 +30,11 @@ from sandbox.jwt_authorizer import (
     scopes_admit,
     token_from,
 )
-from sandbox.lambdas import AccessDenied, FunctionNotFound, FunctionSpec, LambdaError, Permission
-from sandbox.moto_hook import Group, TokenRequest, TriggerFailed, moto_version_problem
-from sandbox.payload import Context, MalformedResponse, Request, event_v2, response_v1, response_v2
-from sandbox.provider import random_text
-from sandbox.throttle import TokenBucket
+from jwt_scoped.sandbox.lambdas import AccessDenied, FunctionNotFound, FunctionSpec, LambdaError, Permission
+from jwt_scoped.sandbox.moto_hook import Group, TokenRequest, TriggerFailed, moto_version_problem
+from jwt_scoped.sandbox.payload import Context, MalformedResponse, Request, event_v2, response_v1, response_v2
+from jwt_scoped.sandbox.provider import random_text
+from jwt_scoped.sandbox.throttle import TokenBucket
 
 # ---- ARNs -----------------------------------------------------------------------------------
 
@@ -71,7 +71,7 @@ def test_function_references_in_every_form_lambda_accepts():
 
 
 def test_source_arn_of_an_invocation_names_stage_method_and_route_path():
-    from sandbox.apis import Api
+    from jwt_scoped.sandbox.apis import Api
 
     api = Api("abc", "api", "arn:aws:execute-api:us-east-1:123456789012:abc", "http://x")
     assert source_arn(api, "Test", "GET", "GET /pets/{id}") == \

@@ -11,8 +11,8 @@ import pytest
 from jwt_scoped.identity_pool import ScopedIdentityPoolArgs
 from jwt_scoped.modes import RouteAccess
 from jwt_scoped.specs import GroupSpec, UserSpec
-from offline.recording import RecordingMocks, run_program
-from offline.stacks import NS, blog_config
+from jwt_scoped.recording import RecordingMocks, run_program
+from fixtures.stacks import NS, blog_config
 from program.config import ConfigError, decode_config_value, parse_settings, parse_stack_config
 from program.stack import RouteSpec
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from offline.stacks import ROOT
+from fixtures.stacks import ROOT
 
 SCRIPT = ROOT / "scripts" / "test.sh"
 BASH = shutil.which("bash") or "/bin/bash"

@@ -10,7 +10,7 @@ import re
 import pytest
 import yaml
 
-from offline.stacks import ROOT
+from fixtures.stacks import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 # Read by pulumi/actions and the Pulumi CLI (`verify` calls `pulumi stack output`) from the job's

@@ -31,7 +31,7 @@ api = ScopedHttpApi("api", ScopedHttpApiArgs(
     scopes=pool.scopes,  # group -> scope: routes name the groups they admit
     routes=[ApiRoute(route_key="GET /AdminUser", function="hello", scopes=["admin"]),
             ApiRoute(route_key="GET /RegularUser", function="hello", scopes=["regular"]),
-            ApiRoute(route_key="GET /health", function="hello", public=True)],
+            ApiRoute(route_key="GET /health", function="hello", access="public")],
     stage_name="Test",
 ))
 

@@ -1,0 +1,7 @@
+"""``python -m jwt_scoped``: the ``jwt-scoped`` command (``jwt_scoped/cli.py``)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
