@@ -1,5 +1,5 @@
-"""What the runs show: per-run ratios, line fits per run, the time breakdown, the resource formula
-and the targets. Pure functions of what ``benchmarks/run.py`` measured.
+"""What the runs show: per-run ratios, line fits per run, the time breakdown, what one more route
+adds to the resources, and the targets. Pure functions of what ``benchmarks/run.py`` measured.
 
 A claim holds only if every run supports it: a growth is linear only if the line fits every run
 within the limit, and a target passes only if its worst run does.
@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 
 from benchmarks.cases import Case
-from benchmarks.fitting import LineFit, Spread, exact_least_squares, line_fit, median
-
-FEATURES = ("routes", "functions", "groups", "users", "memberships")
+from benchmarks.fitting import LineFit, Spread, line_fit, median
 
 # Targets (issue 4; the sandbox's from issue 8). Never loosen one here: a miss is reported, and
 # explained in the README.
@@ -129,55 +126,58 @@ def per_run_slope(growth_list: Sequence[Growth], series: str) -> list[float]:
 # --- where the blog config's time goes ----------------------------------------------------------
 
 
-def breakdown(floor: Case, services: Case, blog: Case, growth_list: Sequence[Growth]
-              ) -> dict[str, list[float]]:
+def breakdown(floor: Case, services: Case, blog: Case, growth_list: Sequence[Growth],
+              resources_per_route: int | None = None) -> dict[str, list[float]]:
     """Per run, in seconds: the import floor, what the provider classes add, what evaluating the
     program adds, and a lower bound for the blog config: provider classes plus the blog's
-    resources at the SDK's marginal cost of one resource (the slope without GC pauses: each
-    added route adds exactly one resource)."""
+    resources at the SDK's marginal cost of one resource (the slope without GC pauses divided by
+    the resources one more route adds; no bound unless that is known)."""
     out = {
         "floor": list(floor.seconds),
         "provider classes": [s - f for s, f in zip(services.seconds, floor.seconds, strict=True)],
         "program": [b - s for b, s in zip(blog.seconds, services.seconds, strict=True)],
     }
     slopes = per_run_slope(growth_list, "without GC pauses")
-    if slopes and blog.registered is not None:
-        out["lower bound"] = [s + blog.registered * k for s, k in zip(services.seconds, slopes, strict=False)]
+    if slopes and resources_per_route and blog.registered is not None:
+        out["lower bound"] = [s + blog.registered * k / resources_per_route
+                              for s, k in zip(services.seconds, slopes, strict=False)]
     return out
 
 
 # --- resource economy ---------------------------------------------------------------------------
 
 
-def economy(cases: Sequence[Case]) -> dict:
-    """Resource counts by type as an exact linear function of the config's shape."""
-    measured = [c for c in cases if c.counts is not None]
-    rows = [[c.shape[f] for f in FEATURES] + [1] for c in measured]
-    types = sorted({t for c in measured for t in c.counts})
-    per_type = {}
-    exact = True
-    for typ in types:
-        coefficients, residuals = exact_least_squares(rows, [c.counts.get(typ, 0) for c in measured])
-        per_type[typ] = coefficients
-        exact = exact and not any(residuals)
-    total, residuals = exact_least_squares(rows, [c.registered for c in measured])
-    exact = exact and not any(residuals)
-    return {"per_type": per_type, "total": total, "exact": exact, "configs": len(measured)}
+def added(before: Case, after: Case) -> dict[str, int]:
+    """What ``after`` registered beyond ``before``, by type (types whose count did not change
+    left out)."""
+    types = set(before.counts) | set(after.counts)
+    delta = {t: after.counts.get(t, 0) - before.counts.get(t, 0) for t in sorted(types)}
+    return {t: n for t, n in delta.items() if n}
 
 
-def fmt_fraction(value: Fraction | None) -> str:
-    if value is None:
-        return "?"
-    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+@dataclass(frozen=True)
+class PerRoute:
+    """What one more route adds, by type, measured between every two consecutive route counts of
+    each group count (the generated configs differ in nothing else)."""
+
+    pairs: int
+    """How many pairs of sizes were compared."""
+    per_type: dict[str, int] | None
+    """The same in every pair, or ``None``: some pair added a different amount (or not a whole
+    number of resources) per route."""
 
 
-def formula_text(coefficients: Sequence[Fraction | None]) -> str:
-    terms = []
-    for name, value in zip((*FEATURES, ""), coefficients, strict=True):
-        if value == 0:
-            continue
-        terms.append(fmt_fraction(value) if not name else f"{fmt_fraction(value)}×{name}")
-    return " + ".join(terms)
+def per_route(generated: Sequence[Case]) -> PerRoute:
+    steps = []
+    for g in sorted({c.shape["groups"] for c in generated}):
+        ordered = sorted((c for c in generated if c.shape["groups"] == g), key=lambda c: c.shape["routes"])
+        for low, high in zip(ordered, ordered[1:], strict=False):
+            routes = high.shape["routes"] - low.shape["routes"]
+            delta = added(low, high)
+            steps.append({t: n // routes for t, n in delta.items()}
+                         if all(n % routes == 0 for n in delta.values()) else None)
+    same = bool(steps) and all(step is not None and step == steps[0] for step in steps)
+    return PerRoute(len(steps), steps[0] if same else None)
 
 
 # --- targets ------------------------------------------------------------------------------------
@@ -233,8 +233,8 @@ def trigger_targets(trigger: dict) -> list[Target]:
     ]
 
 
-def sandbox_targets(sandbox: dict[str, list[float]] | None) -> list[Target]:
-    sandbox = sandbox or {}
+def sandbox_targets(sandbox: dict[str, list[float]]) -> list[Target]:
+    """A figure the sandbox run did not report is a target not measured."""
     return [
         Target("sandbox startup < 3 s (blog config)", MAX_SANDBOX_STARTUP_S, "s",
                tuple(sandbox.get("startup_seconds", ())), "every start", strict=True),
@@ -246,7 +246,7 @@ def sandbox_targets(sandbox: dict[str, list[float]] | None) -> list[Target]:
 
 
 def targets(floor: Case, blog: Case, generated: Sequence[Case], trigger: dict,
-            sandbox: dict[str, list[float]] | None) -> list[Target]:
+            sandbox: dict[str, list[float]]) -> list[Target]:
     blog_vs_floor = Target("blog config ≤ 2x the import floor", MAX_BLOG_VS_FLOOR, "x",
                            tuple(per_run_ratio(blog.seconds, floor.seconds)), "run by run")
     return [routes_target(blog, generated), blog_vs_floor, *trigger_targets(trigger),

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from benchmarks.fitting import best_indices
-from fixtures.stacks import blog_config, config_shape, generated_config
+from program.config import NAMESPACE
+
+# The configs the tests deploy (tests/fixtures/stacks.py), so the benchmarks measure the same
+# ones; benchmarks/run.py puts tests/ on sys.path for this import.
+from fixtures.stacks import blog_config, config_shape, generated_config, program_copy
 
 ROUTES = (10, 50, 100, 300)
 GROUPS = (2, 5, 20)
 # Pulumi type token package -> Python package; module names that are Python keywords get "_".
 PROVIDER_PACKAGES = {"aws": "pulumi_aws", "random": "pulumi_random"}
 PYTHON_MODULE_NAMES = {"lambda": "lambda_"}
+SECOND_FUNCTION = "hello_again"
 
 
 @dataclass
@@ -26,6 +32,8 @@ class Case:
     mode: str
     """``measure.py``'s mode: floor, services or program."""
     spec: dict = field(default_factory=dict)
+    """What ``measure.py`` gets: for a program, its "config" and, unless it is this
+    repository's, the "project" folder."""
     shape: dict | None = None
     """Routes, functions, groups, users and memberships of the config (``config_shape``)."""
     generated: bool = False
@@ -80,13 +88,19 @@ def program_cases(routes: Sequence[int], groups: Sequence[int]) -> tuple[Case, l
     return blog_case, generated
 
 
-def probe_cases() -> list[Case]:
-    """Configs that vary what the timed ones hold fixed (functions, users), so every term of the
-    resource formula is measured rather than assumed."""
-    probes = {"probe-one-function": generated_config(10, 2, functions=("admin_user",)),
-              "probe-one-user": generated_config(10, 2, users=1),
-              "probe-seven-users": generated_config(10, 5, users=7)}
-    return [Case(key, key, "program", {"config": c}, config_shape(c)) for key, c in probes.items()]
+def second_function_case(workdir: Path) -> Case:
+    """The blog config with its second route served by a second function. The program has one
+    route function (``functions/hello``) and a config may only name folders that exist, so this
+    runs a copy of the program (the tests' ``program_copy``: ``Project.load`` runs any program
+    folder) whose ``functions/`` also holds a copy of ``hello``: against the blog, it counts what
+    one more distinct route function adds."""
+    folder = workdir / "program-two-functions"
+    folder.mkdir()
+    project = program_copy(folder, ("hello", SECOND_FUNCTION))
+    config = blog_config()
+    config[f"{NAMESPACE}:routes"][1]["function"] = SECOND_FUNCTION
+    return Case("two-functions", f"blog, 2nd route on `{SECOND_FUNCTION}` (program copy)", "program",
+                {"config": config, "project": str(project.root)}, config_shape(config))
 
 
 def provider_classes(counts: dict[str, int]) -> list[tuple[str, str]]:

@@ -1,12 +1,11 @@
-"""Small, stdlib-only statistics for the benchmarks: the spread of repeated runs, a straight-line
-fit, and an exact least-squares solve (fractions) for resource counts."""
+"""Small, stdlib-only statistics for the benchmarks: the spread of repeated runs, the best of
+consecutive rounds, and the straight-line fit behind the growth claims."""
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 
 
 def median(values: Sequence[float]) -> float:
@@ -53,9 +52,6 @@ class LineFit:
     worst_relative_residual: float
     """max |y - fit| / y over the points."""
 
-    def at(self, x: float) -> float:
-        return self.intercept + self.slope * x
-
 
 def line_fit(xs: Sequence[float], ys: Sequence[float]) -> LineFit:
     if len(xs) != len(ys) or len(set(xs)) < 2:
@@ -71,39 +67,3 @@ def line_fit(xs: Sequence[float], ys: Sequence[float]) -> LineFit:
     worst = max(abs(r) / y for r, y in zip(residuals, ys, strict=True))
     return LineFit(slope, intercept, r2, worst)
 
-
-def exact_least_squares(rows: Sequence[Sequence[int]], ys: Sequence[int]
-                        ) -> tuple[list[Fraction | None], list[Fraction]]:
-    """Solve ``rows @ b ~= ys`` exactly (normal equations over fractions, Gauss-Jordan).
-
-    Returns the coefficients, ``None`` for a column the rows cannot tell apart from the others
-    (no variation), and the residual of every row (all zero when the model is exact)."""
-    n = len(rows[0])
-    # Normal equations: (X^T X) b = X^T y, augmented.
-    matrix = [[Fraction(sum(r[i] * r[j] for r in rows)) for j in range(n)]
-              + [Fraction(sum(r[i] * y for r, y in zip(rows, ys, strict=True)))]
-              for i in range(n)]
-    pivots: dict[int, int] = {}  # column -> row
-    row = 0
-    for col in range(n):
-        pivot = next((r for r in range(row, n) if matrix[r][col] != 0), None)
-        if pivot is None:
-            continue
-        matrix[row], matrix[pivot] = matrix[pivot], matrix[row]
-        lead = matrix[row][col]
-        matrix[row] = [v / lead for v in matrix[row]]
-        for r in range(n):
-            if r != row and matrix[r][col] != 0:
-                factor = matrix[r][col]
-                matrix[r] = [a - factor * b for a, b in zip(matrix[r], matrix[row], strict=True)]
-        pivots[col] = row
-        row += 1
-    coefficients: list[Fraction | None] = [None] * n
-    for col, r in pivots.items():
-        # A column is identified only if no free column enters its row.
-        if all(matrix[r][c] == 0 for c in range(n) if c not in pivots):
-            coefficients[col] = matrix[r][n]
-    solved = [c if c is not None else Fraction(0) for c in coefficients]
-    residuals = [Fraction(y) - sum(c * x for c, x in zip(solved, r, strict=True))
-                 for r, y in zip(rows, ys, strict=True)]
-    return coefficients, residuals

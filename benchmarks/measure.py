@@ -6,9 +6,10 @@
 Modes:
   floor           import pulumi, pulumi_aws and pulumi_random, nothing else
   services SPEC   the floor, then the provider classes the program uses (SPEC: "classes")
-  program SPEC    the floor, then the program (``__main__.py``) under offline/recording.py's mocks
-                  with SPEC's "config"; reports what it registered, by type, and the time
-                  spent in garbage-collector pauses
+  program SPEC    the floor, then the program (``__main__.py``) under jwt_scoped.recording's mocks
+                  with SPEC's "config"; the program of this repository, or of SPEC's "project"
+                  folder; reports what it registered, by type, and the time spent in
+                  garbage-collector pauses
   profile SPEC    ``program`` under cProfile: where the time goes, by package
   trigger-import DIR   import ``handler`` from the deployment package copied to DIR
   trigger-invoke SPEC  time ``handler.handler`` per call for SPEC's group counts, V1 and V2 events:
@@ -23,8 +24,11 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OFFLINE = os.path.join(ROOT, "offline")
+FIXTURES = os.path.join(ROOT, "tests")
+"""Where ``fixtures.trigger_events`` is: the trigger's tests and this share the events."""
 FLOOR = ("pulumi", "pulumi_aws", "pulumi_random")
+OURS = "ours (__main__.py, program/, jwt_scoped)"
+HARNESS = "harness (jwt_scoped.recording, benchmarks/)"
 
 
 def _floor() -> None:
@@ -73,18 +77,19 @@ def services(spec: dict) -> dict:
             "gc_full": pauses.full}
 
 
-def _run_program(config: dict):
-    sys.path.insert(0, ROOT)  # as `pulumi up` runs the program from the project folder
-    from offline import recording
+def _run_program(spec: dict):
+    """As ``pulumi up`` runs it: from its folder, first on ``sys.path`` (``run_program`` does)."""
+    from jwt_scoped.project import Project
+    from jwt_scoped.recording import run_program
 
-    return recording.run_program(config)
+    return run_program(Project.load(spec.get("project", ROOT)), spec["config"])
 
 
 def program(spec: dict) -> dict:
     pauses = _GcPauses()
     start = time.perf_counter()
     _floor()
-    run = _run_program(spec["config"])
+    run = _run_program(spec)
     seconds = time.perf_counter() - start
     counts: dict[str, int] = {}
     for resource in run.registered:
@@ -94,15 +99,21 @@ def program(spec: dict) -> dict:
 
 
 def _bucket(filename: str) -> str | None:
-    """Who owns code in ``filename``; ``None`` for the stdlib and builtins."""
-    if "/site-packages/" in filename:
-        package = filename.split("/site-packages/", 1)[1].split("/", 1)[0]
+    """Who owns code in ``filename``; ``None`` for the stdlib and builtins. The components are
+    ours wherever ``jwt_scoped`` is installed (editable: components/jwt_scoped); its mocks are
+    the harness. Called after the profile, so ``jwt_scoped`` is imported."""
+    package = os.path.dirname(sys.modules["jwt_scoped"].__file__)
+    if filename == os.path.join(package, "recording.py") or filename.startswith(
+            os.path.join(ROOT, "benchmarks") + os.sep):
+        return HARNESS
+    if filename.startswith(package + os.sep):
+        return OURS
+    if "/site-packages/" in filename:  # before ROOT: the virtualenv may be inside it
+        top = filename.split("/site-packages/", 1)[1].split("/", 1)[0]
         return {"pulumi": "pulumi SDK", "pulumi_aws": "pulumi_aws", "pulumi_random": "pulumi_random",
-                "grpc": "grpc + protobuf", "google": "grpc + protobuf"}.get(package, "other packages")
-    if filename.startswith((OFFLINE + os.sep, os.path.join(ROOT, "benchmarks") + os.sep)):
-        return "harness (offline/recording.py, benchmarks/)"
+                "grpc": "grpc + protobuf", "google": "grpc + protobuf"}.get(top, "other packages")
     if filename.startswith(ROOT + os.sep):
-        return "ours (__main__.py, program/, components/)"
+        return OURS
     return None
 
 
@@ -150,13 +161,13 @@ def profile(spec: dict) -> dict:
     start = time.perf_counter()
     profiler.enable()
     _floor()
-    _run_program(spec["config"])
+    _run_program(spec)
     profiler.disable()
     seconds = time.perf_counter() - start
     stats = pstats.Stats(profiler).stats
     ours: dict[str, float] = {}
     for (filename, line, name), (_, _, self_time, _, _) in stats.items():
-        if _bucket(filename) == "ours (__main__.py, program/, components/)":
+        if _bucket(filename) == OURS:
             where = f"{os.path.relpath(filename, ROOT)}:{line}({name})"
             ours[where] = ours.get(where, 0.0) + self_time
     top_ours = sorted(ours.items(), key=lambda kv: -kv[1])[:5]
@@ -187,9 +198,9 @@ def trigger_invoke(spec: dict) -> dict:
     from contextlib import redirect_stdout
 
     sys.path.insert(0, spec["package"])
-    sys.path.append(ROOT)
+    sys.path.append(FIXTURES)
     handler = importlib.import_module("handler").handler
-    events = importlib.import_module("offline.trigger_events")
+    events = importlib.import_module("fixtures.trigger_events")
     results = []
     with open(os.devnull, "w") as devnull:
         for version, template in (("V1", events.V1_EVENT), ("V2", events.V2_EVENT)):
@@ -223,7 +234,7 @@ def _granted(response: dict, version: str) -> int:
     """How many scopes the last call wrote (a sanity check that the timed calls did the work)."""
     if version == "V1":
         return len(response["claimsOverrideDetails"]["claimsToAddOrOverride"]["scope"].split())
-    # V2_0: added to the access token only (functions/pre_token_generation/handler.py).
+    # V2_0: added to the access token only (components/jwt_scoped/trigger/handler.py).
     return len(response["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]["scopesToAdd"])
 
 

@@ -6,17 +6,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from benchmarks import analysis
-from benchmarks.analysis import Growth, Target
+from benchmarks.analysis import Growth, PerRoute, Target
 from benchmarks.cases import Case
 from benchmarks.fitting import Spread
 
 SPREAD = "min / median / max"
-# The local sandbox's figures (benchmarks/sandbox.py): key -> (label, unit).
+# The local sandbox's figures (benchmarks/sandbox.py), one value per run:
+# key -> (label, unit, digits).
 SANDBOX_FIGURES = {
-    "startup_seconds": ("startup, command to serving (blog config)", "s"),
-    "request_p50_ms": ("authorized request through the local gateway, warm, p50", "ms"),
-    "requests_per_second": ("requests per second, 20 concurrent clients", "req/s"),
-    "failed_requests": ("failed requests", ""),
+    "startup_seconds": ("startup, command to serving (blog config)", "s", 2),
+    "startup_vs_floor": ("startup ÷ the import floor", "x", 2),
+    "request_p50_ms": ("authorized request through the local gateway, warm, p50", "ms", 2),
+    "request_p50_vs_bare": ("p50 ÷ a bare http.server's", "x", 2),
+    "requests_per_second": ("requests per second, 20 concurrent clients", "req/s", 0),
+    "requests_per_second_vs_bare": ("requests per second ÷ a bare http.server's", "x", 2),
+    "failed_requests": ("failed requests", "", 0),
 }
 
 
@@ -118,16 +122,33 @@ def profile_table(profiles: dict[str, list[dict]]) -> list[str]:
             *table(["Config", "Our functions' own time, ms", "Hottest (first run)"], ours)]
 
 
-def economy_table(eco: dict) -> list[str]:
-    rows = [[f"`{typ}`", *(analysis.fmt_fraction(v) for v in coefficients)]
-            for typ, coefficients in eco["per_type"].items()]
-    rows.append(["**total**", *(f"**{analysis.fmt_fraction(v)}**" for v in eco["total"])])
-    exact = "every count matched exactly" if eco["exact"] else "**some counts do not fit**"
-    return ["## Resource economy", "",
-            f"Solved from {eco['configs']} configs ({exact}).", "",
-            *table(["Type", "per route", "per function", "per group", "per user", "per membership",
-                    "fixed"], rows),
-            f"**Resources = {analysis.formula_text(eco['total'])}**", ""]
+def _added_text(delta: dict[str, int]) -> str:
+    return f"{sum(delta.values())}: " + ", ".join(f"{n} `{typ}`" for typ, n in delta.items())
+
+
+def economy_table(shown: Sequence[Case], route: PerRoute, blog: Case, two_functions: Case
+                  ) -> list[str]:
+    """Counts by type of a few configs, what one more route adds, and what one more distinct
+    route function adds (``two_functions`` against ``blog``)."""
+    types = sorted({t for c in shown for t in c.counts})
+    rows = [[f"`{typ}`", *(c.counts.get(typ, 0) for c in shown)] for typ in types]
+    rows.append(["**total**", *(f"**{c.registered}**" for c in shown)])
+    rows.append(["of them AWS resources (`aws:`)",
+                 *(sum(n for t, n in c.counts.items() if t.startswith("aws:")) for c in shown)])
+    if not route.pairs:
+        per_route = "not measured (one route count)."
+    elif route.per_type is None:
+        per_route = (f"**not the same** in the {route.pairs} pairs of route counts compared (see the "
+                     "counts above).")
+    else:
+        per_route = f"{_added_text(route.per_type)} (the same in all {route.pairs} pairs of route counts)."
+    per_function = _added_text(analysis.added(blog, two_functions))
+    return ["## Resource economy", "", "Resources registered, by type (they do not vary between runs):", "",
+            *table(["Type", *(c.label for c in shown)], rows),
+            f"**One more route adds** {per_route}", "",
+            f"**One more distinct route function adds** {per_function} (the blog config, and the "
+            "same with its second route on a second function in a copy of the program that has "
+            "one more function folder).", ""]
 
 
 def trigger_tables(trigger: dict) -> list[str]:
@@ -144,11 +165,9 @@ def trigger_tables(trigger: dict) -> list[str]:
             f"Each run: the fastest repeat of {trigger['calls']} fresh events, GC off while timing.", ""]
 
 
-def sandbox_table(sandbox: dict[str, list[float]] | None) -> list[str]:
-    if sandbox is None:
-        return ["## Local sandbox", "", "Not measured: `benchmarks/sandbox.py` is not there yet.", ""]
-    rows = [[label, spread(sandbox[key], 2) + (f" {unit}" if unit else ""), len(sandbox[key])]
-            for key, (label, unit) in SANDBOX_FIGURES.items() if sandbox.get(key)]
+def sandbox_table(sandbox: dict[str, list[float]]) -> list[str]:
+    rows = [[label, spread(sandbox[key], digits) + (f" {unit}" if unit else ""), len(sandbox[key])]
+            for key, (label, unit, digits) in SANDBOX_FIGURES.items() if sandbox.get(key)]
     return ["## Local sandbox", "", *table(["Figure", SPREAD, "Runs"], rows)]
 
 

@@ -7,7 +7,7 @@ repository root:
     python benchmarks/run.py --markdown out.md  # also write the report to a file
 
 Every program measurement runs in a fresh interpreter (``benchmarks/measure.py``) under the
-mocked provider of ``offline/recording.py``, after one discarded warm-up. Rounds are interleaved
+mocked provider of ``jwt_scoped.recording``, after one discarded warm-up. Rounds are interleaved
 round-robin; a run is the fastest of ``--best-of`` consecutive rounds, the same rounds for every
 case, and every figure is reported as min / median / max over the runs. The report (markdown)
 goes to stdout, progress to stderr; the README's Performance section explains it.
@@ -29,9 +29,20 @@ from importlib import metadata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, as for `pulumi up`
+# The benchmarks measure the configs the tests deploy: tests/fixtures/stacks.py (and the trigger's
+# events, tests/fixtures/trigger_events.py), imported as fixtures.stacks and fixtures.trigger_events.
+sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from benchmarks import analysis, report
-from benchmarks.cases import GROUPS, ROUTES, Case, floor_case, probe_cases, program_cases, services_case
+from benchmarks.cases import (
+    GROUPS,
+    ROUTES,
+    Case,
+    floor_case,
+    program_cases,
+    second_function_case,
+    services_case,
+)
 from benchmarks.fitting import best_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,14 +141,12 @@ def measure_profiles(runner: Runner, cases: Sequence[Case], runs: int) -> dict[s
 
 def trigger_package(workdir: Path) -> Path:
     """The trigger's deployment package, file for file as ``ScopedIdentityPool`` ships it."""
-    from jwt_scoped import builtin_functions
-    from jwt_scoped.python_function import package_files
+    from jwt_scoped.python_function import PACKAGE_DIR, package_files, packaged_function
 
     package = workdir / "trigger-package"
     package.mkdir()
-    source_dir = builtin_functions.source_dir(builtin_functions.TRIGGER)
-    extra = {"scope_format.py": builtin_functions.scope_format_file()}
-    for name, source in package_files(source_dir, extra).items():
+    extra = {"scope_format.py": str(PACKAGE_DIR / "scope_format.py")}
+    for name, source in package_files(packaged_function("trigger"), extra).items():
         shutil.copy(source, package / name)
     return package
 
@@ -175,15 +184,15 @@ def measure_trigger(runner: Runner, workdir: Path, imports: int, calls: int, rep
             "invoke": invoke["results"], "calls": calls}
 
 
-def measure_sandbox(runs: int) -> dict[str, list[float]]:
+def measure_sandbox(runs: int, **options) -> dict[str, list[float]]:
     """The local sandbox's figures, one value per run, keyed as ``report.SANDBOX_FIGURES``
-    (``benchmarks/sandbox.py`` measures them: ``figures()`` is one run)."""
+    (``benchmarks/sandbox.py`` measures them: ``figures(**options)`` is one run)."""
     from benchmarks import sandbox
 
     figures: dict[str, list[float]] = {}
     for i in range(runs):
         log(f"sandbox {i + 1}/{runs}")
-        for key, value in sandbox.figures().items():
+        for key, value in sandbox.figures(**options).items():
             figures.setdefault(key, []).append(value)
     return figures
 
@@ -195,8 +204,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 3 runs, 10/100/300 routes over 5 groups, shorter trigger runs, "
-                             "no profile")
+                        help="smoke run: 3 runs, 10/100/300 routes over 5 groups, shorter trigger and "
+                             "sandbox runs, no profile")
     parser.add_argument("--runs", type=int, help="runs per measurement (default 5; 3 with --quick)")
     parser.add_argument("--best-of", type=int,
                         help="rounds per run: each run is the fastest of them (default 3; 1 with --quick)")
@@ -220,17 +229,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def render(args, machine, elapsed, floor, services, blog, generated, probes, profiles, trigger,
-           sandbox) -> str:
+def render(args, machine, elapsed, floor, services, blog, generated, two_functions, profiles,
+           trigger, sandbox) -> str:
     growth_list = analysis.growths(generated)
+    route = analysis.per_route(generated)
+    per_route_total = sum(route.per_type.values()) if route.per_type else None
+    by_size = sorted(generated, key=lambda c: (c.shape["routes"], c.shape["groups"]))
     command = " ".join(["python benchmarks/run.py", *args.argv])
     lines = [*report.header(command, args.runs, args.best_of, elapsed, machine),
              *report.program_table(floor, services, blog, generated),
              *report.provider_classes_line(services),
              *report.growth_table(growth_list), *report.growth_summary(growth_list),
-             *report.breakdown_table(analysis.breakdown(floor, services, blog, growth_list), floor, blog),
+             *report.breakdown_table(analysis.breakdown(floor, services, blog, growth_list,
+                                                        per_route_total), floor, blog),
              *report.profile_table(profiles),
-             *report.economy_table(analysis.economy([blog, *generated, *probes])),
+             *report.economy_table([blog, two_functions, by_size[0], by_size[-1]], route, blog,
+                                   two_functions),
              *report.trigger_tables(trigger),
              *report.sandbox_table(sandbox),
              *report.targets_table(analysis.targets(floor, blog, generated, trigger, sandbox)),
@@ -251,8 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         runner.run("floor")
         services = services_case(runner.run("program", blog.spec)[0]["counts"])
         measure_programs(runner, [floor, services, blog, *generated], args.runs, args.best_of)
-        probes = probe_cases()
-        measure_programs(runner, probes, 1, 1)  # counts only: they are exact
+        two_functions = second_function_case(workdir)
+        measure_programs(runner, [two_functions], 1, 1)  # counts only: they do not vary
         profiles = {}
         if args.profile:
             largest = max(generated, key=lambda c: (c.shape["routes"], c.shape["groups"]))
@@ -261,9 +275,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         trigger = measure_trigger(runner, workdir, imports=8 if args.quick else 20,
                                   calls=500 if args.quick else 2000, repeats=3 if args.quick else 7,
                                   best=args.best_of)
-        sandbox = measure_sandbox(args.runs)
+        sandbox = measure_sandbox(args.runs, **({"requests": 200, "seconds": 1.0} if args.quick else {}))
     text = render(args, machine, time.perf_counter() - started, floor, services, blog, generated,
-                  probes, profiles, trigger, sandbox)
+                  two_functions, profiles, trigger, sandbox)
     print(text, end="")
     if args.markdown:
         args.markdown.write_text(text)

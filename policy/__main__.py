@@ -2,8 +2,9 @@
 
 The CLI starts ``python -u -m pulumi.policy <engine> .`` in this folder (inside the virtualenv
 that PulumiPolicy.yaml names), which runs this file. The pack imports the component package's pure
-rules (``jwt_scoped.route_keys``, ``jwt_scoped.rules``, ``jwt_scoped.scope_format``), installed
-into that virtualenv by ``requirements.txt``: one definition of route selection, quotas and the
+modules (``jwt_scoped.aws_types``, ``modes``, ``cors``, ``route_keys``, ``rules``,
+``scope_format``, ``model``), installed into that virtualenv by ``requirements.txt``: one
+definition of the type tokens, route access, CORS preflights, route selection, quotas and the
 scope format. The project root goes on ``sys.path`` for the pack's own modules (``policy.*``).
 """
 

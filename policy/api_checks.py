@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jwt_scoped import aws_types as t
 from jwt_scoped import rules
+from jwt_scoped.modes import JWT_AUTHORIZATION
 from jwt_scoped.rules import MAX_AUDIENCES
 
-from . import resource_types as t
-from .route_checks import JWT, HttpApi, http_apis
+from .route_checks import HttpApi, http_apis
 from .values import UNKNOWN, Finding, Node, is_set, of_type, referenced
 
 ISSUER_SCHEME = "https://"
@@ -169,7 +170,7 @@ def access_log_location_findings(nodes: Sequence[Node]) -> list[Finding]:
 
 def authorizer_problems(props: Any) -> list[str]:
     """The JWT authorizer rule for one ``aws:apigatewayv2/authorizer:Authorizer``'s properties."""
-    if props.get("authorizerType") != JWT:
+    if props.get("authorizerType") != JWT_AUTHORIZATION:  # JWT or REQUEST
         return []
     config = props.get("jwtConfiguration")
     if config is UNKNOWN:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from . import resource_types as t
+from jwt_scoped import aws_types as t
+
 from .lambda_checks import COGNITO, INVOKE
 from .values import UNKNOWN, Finding, Node, dig, of_type, referenced, refers_to
 

@@ -6,7 +6,8 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from . import resource_types as t
+from jwt_scoped import aws_types as t
+
 from .values import UNKNOWN
 
 # An action counts as read-only when its name starts with one of these verbs (IAM service

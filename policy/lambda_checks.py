@@ -7,9 +7,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jwt_scoped import aws_types as t
 from jwt_scoped import rules
 
-from . import resource_types as t
 from .values import UNKNOWN, Finding, Node, is_set, of_type, referenced
 
 SERVICE_PRINCIPAL_SUFFIX = ".amazonaws.com"

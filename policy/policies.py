@@ -22,8 +22,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from jwt_scoped import aws_types as t
+
 from . import api_checks, cognito_checks, iam_checks, lambda_checks, route_checks, settings
-from . import resource_types as t
 from .settings import Option
 from .values import Finding, Node, plain
 
@@ -169,6 +170,7 @@ POLICIES = [
 
 
 def pack_arguments() -> dict[str, Any]:
-    """What ``PolicyPack(...)`` takes; ``__main__`` and the offline harness both use it."""
+    """What ``PolicyPack(...)`` takes; ``__main__`` and the tests' harness
+    (``tests/policy_harness.py``) both use it."""
     return {"name": PACK_NAME, "policies": POLICIES, "description": PACK_DESCRIPTION,
             "enforcement_level": EnforcementLevel.MANDATORY}

@@ -1,6 +1,7 @@
 """Routes of HTTP APIs: who may call them, CORS preflights, duplicate keys, routes nobody can call.
 
-Route access modes (the project's decision 3; the recorded AWS resources are the contract):
+Route access (``jwt_scoped.modes.RouteAccess``, read back from a route's resource by
+``jwt_scoped.modes.route_access``; the recorded AWS resources are the contract):
 
 - public: ``authorizationType: NONE``, no authorizer, no scopes. Anyone gets through.
 - signed-in: ``JWT``, an authorizer, no scopes: any valid token of the issuer and audience.
@@ -8,7 +9,9 @@ Route access modes (the project's decision 3; the recorded AWS resources are the
 
 Every route of an API that has a JWT authorizer must be a groups route, except the keys the
 pack's config lists as public or signed-in, and the public ``OPTIONS`` routes that answer CORS
-preflights on an API with CORS configured (decision 4). The config must match the stack.
+preflights on an API with CORS configured (browsers send a preflight without a token, so
+``ScopedHttpApi`` adds such routes when ``corsOrigins`` is set; ``jwt_scoped.cors``). The config
+must match the stack.
 """
 
 from __future__ import annotations
@@ -17,36 +20,33 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from jwt_scoped import aws_types as t
+from jwt_scoped.cors import PREFLIGHT_METHOD, is_preflight_route, preflight_answerer
 from jwt_scoped.model import duplicate_keys
-from jwt_scoped.route_keys import answering_route, parse_route_key, route_key_problem
+from jwt_scoped.modes import (
+    JWT_AUTHORIZATION,
+    NO_AUTHORIZATION,
+    RouteAccess,
+    demands_token,
+    route_access,
+)
+from jwt_scoped.route_keys import parse_route_key, route_key_problem
 from jwt_scoped.rules import MAX_SCOPES_PER_ROUTE
 from jwt_scoped.scope_format import scope_name
 
-from . import resource_types as t
 from .values import UNKNOWN, Finding, Node, is_set, of_type, referenced, stack_urn
 
-PUBLIC, SIGNED_IN, GROUPS = "public", "signed-in", "groups"
-NONE, JWT = "NONE", "JWT"
-PREFLIGHT_METHOD = "OPTIONS"
 WEBSOCKET = "WEBSOCKET"  # an Api's protocolType: HTTP or WEBSOCKET
 
 
 # --- decisions over plain values -----------------------------------------------------------
 
-def access_mode(authorization_type: Any, has_authorizer: bool, scopes: Any) -> str | None:
-    """``public``, ``signed-in`` or ``groups`` (decision 3); ``None`` for any other combination.
-    ``authorization_type`` ``None`` is AWS's default, ``NONE``; ``scopes`` may be ``UNKNOWN``."""
-    no_scopes = scopes is not UNKNOWN and not scopes
-    if authorization_type in (None, NONE):
-        return PUBLIC if not has_authorizer and no_scopes else None
-    if authorization_type == JWT and has_authorizer:
-        return SIGNED_IN if no_scopes else GROUPS
-    return None
-
-
-def is_preflight_key(key: str) -> bool:
-    """``OPTIONS /path``: the key of a route that can answer a CORS preflight."""
-    return route_key_problem(key) is None and parse_route_key(key).method == PREFLIGHT_METHOD
+def _preflight_route(key: str, api_cors: Any) -> bool:
+    """Whether a public route of this key is a CORS preflight route (``jwt_scoped.cors``): an
+    ``OPTIONS`` route of an API with CORS configured, or whose CORS a preview does not know yet
+    (``api_cors`` True, False or UNKNOWN)."""
+    return route_key_problem(key) is None and is_preflight_route(
+        key, demands_token=False, api_has_cors=api_cors is not False)
 
 
 @dataclass(frozen=True)
@@ -81,24 +81,24 @@ def route_authorization_problem(route: RouteFacts, exceptions: RouteExceptions) 
     key, auth = route.key, route.authorization_type
     if auth is UNKNOWN:
         return None
-    if auth in (None, NONE):
+    if auth in (None, NO_AUTHORIZATION):
         if route.authorizer != "none" or (route.scopes is not UNKNOWN and route.scopes):
             return (f"route {key!r} names an authorizer or scopes but has authorizationType "
                     f"NONE, so no authorizer runs and anyone can call it")
         if key in exceptions.public:
             return None
-        if is_preflight_key(key) and route.api_cors is not False:
+        if _preflight_route(key, route.api_cors):
             if not route.shares_handler:
                 return None  # a CORS preflight route: browsers send no token with a preflight
             return (f"route {key!r} is public as a CORS preflight route, but its integration "
                     f"also serves routes that demand a token: anyone can reach that handler "
                     f"with {PREFLIGHT_METHOD}. Give preflight routes an integration of their own")
         why = (" It is not a CORS preflight route: its API has no CORS configuration."
-               if is_preflight_key(key) else "")
+               if _preflight_route(key, api_cors=True) else "")
         return (f"route {key!r} takes no token (authorizationType NONE): anyone can call it.{why} "
                 f"Give it the API's JWT authorizer and 1 to {MAX_SCOPES_PER_ROUTE} scopes, or "
                 f"list {key!r} in publicRoutes if it is meant to be public")
-    if auth != JWT:
+    if auth != JWT_AUTHORIZATION:
         return (f"route {key!r} has authorizationType {auth!r}, not the API's JWT authorizer")
     if route.authorizer == "none":
         return f"route {key!r} has authorizationType JWT but no authorizerId"
@@ -119,8 +119,8 @@ def route_authorization_problem(route: RouteFacts, exceptions: RouteExceptions) 
     return None
 
 
-_MODE_NAMES = {PUBLIC: "public", SIGNED_IN: "open to any signed-in user",
-               GROUPS: "scoped to groups", None: "neither public, signed-in nor scoped"}
+_MODE_NAMES = {RouteAccess.PUBLIC: "public", RouteAccess.SIGNED_IN: "open to any signed-in user",
+               RouteAccess.GROUPS: "scoped to groups", None: "neither public, signed-in nor scoped"}
 
 
 def exception_problems(exceptions: RouteExceptions, modes: Mapping[str, Collection[Any]]) -> list[str]:
@@ -129,8 +129,8 @@ def exception_problems(exceptions: RouteExceptions, modes: Mapping[str, Collecti
     -> the access modes of the stack's routes with that key (``None`` for no mode, UNKNOWN when
     not yet known)."""
     problems = []
-    for option, keys, mode in (("publicRoutes", exceptions.public, PUBLIC),
-                               ("signedInRoutes", exceptions.signed_in, SIGNED_IN)):
+    for option, keys, mode in (("publicRoutes", exceptions.public, RouteAccess.PUBLIC),
+                               ("signedInRoutes", exceptions.signed_in, RouteAccess.SIGNED_IN)):
         for key in sorted(keys):
             if problem := route_key_problem(key):
                 problems.append(f"{option}: {problem}")
@@ -155,7 +155,7 @@ def preflight_problems(routes: Mapping[str, Any]) -> dict[str, str]:
     probes = ["/", "/sample"] + [parse_route_key(k).sample_path() for k in keys]
     problems: dict[str, str] = {}
     for path in dict.fromkeys(probes):
-        answering = answering_route(PREFLIGHT_METHOD, path, keys)
+        answering = preflight_answerer(path, keys)
         if answering is None or routes[answering] is not True or answering in problems:
             continue
         problems[answering] = (
@@ -206,7 +206,8 @@ def http_apis(nodes: Sequence[Node]) -> list[HttpApi]:
     outside: dict[str, HttpApi] = {}
     for typ, attr in ((t.ROUTE, "routes"), (t.AUTHORIZER, "authorizers")):
         for node in of_type(nodes, typ):
-            if typ == t.AUTHORIZER and node.get("authorizerType") != JWT:
+            # An Authorizer's authorizerType (JWT or REQUEST) uses the route's word for JWT.
+            if typ == t.AUTHORIZER and node.get("authorizerType") != JWT_AUTHORIZATION:
                 continue
             if referenced(node, "apiId", websocket):
                 continue
@@ -236,11 +237,27 @@ def _authorizer_of(route: Node, api: HttpApi) -> str:
     return "api" if referenced(route, "authorizerId", api.authorizers) else "other"
 
 
-def _mode(route: Node) -> Any:
-    auth = route.get("authorizationType")
-    if auth is UNKNOWN or (route.get("authorizationScopes") is UNKNOWN and auth != NONE):
+def _access(route: Node) -> Any:
+    """The route's access (``jwt_scoped.modes.route_access``): ``None`` for a combination that is
+    none of the three, UNKNOWN while a preview cannot tell (its authorization type, or the scopes
+    of a route that may run an authorizer, not known yet)."""
+    auth, scopes = route.get("authorizationType"), route.get("authorizationScopes")
+    if auth is UNKNOWN or (scopes is UNKNOWN and auth != NO_AUTHORIZATION):
         return UNKNOWN
-    return access_mode(auth, is_set(route.get("authorizerId")), route.get("authorizationScopes"))
+    return route_access(auth, is_set(route.get("authorizerId")), scopes)
+
+
+def _demands_token(route: Node) -> Any:
+    """Whether a request to the route needs a token (True, False or UNKNOWN): as its access says
+    (``jwt_scoped.modes.demands_token``), and for a route of none of the three, whenever it has
+    an authorization type other than NONE (API Gateway runs that authorizer first)."""
+    auth = route.get("authorizationType")
+    if auth is UNKNOWN:
+        return UNKNOWN
+    access = _access(route)
+    if isinstance(access, RouteAccess):
+        return demands_token(access)
+    return auth not in (None, NO_AUTHORIZATION)
 
 
 def _key(route: Node) -> str | None:
@@ -257,7 +274,7 @@ def route_authorization_findings(nodes: Sequence[Node], exceptions: RouteExcepti
     for api in http_apis(nodes):
         for route in api.routes:
             if (key := _key(route)) is not None:
-                modes.setdefault(key, []).append(_mode(route))
+                modes.setdefault(key, []).append(_access(route))
         if not api.authorizers:
             continue
         token_handlers = {h for r in api.routes if _demands_token(r) is not False
@@ -275,11 +292,6 @@ def route_authorization_findings(nodes: Sequence[Node], exceptions: RouteExcepti
     root = stack_urn(nodes)
     findings += [Finding(root, p) for p in exception_problems(exceptions, modes)]
     return findings
-
-
-def _demands_token(route: Node) -> Any:
-    auth = route.get("authorizationType")
-    return UNKNOWN if auth is UNKNOWN else auth not in (None, NONE)
 
 
 def preflight_findings(nodes: Sequence[Node]) -> list[Finding]:
@@ -320,7 +332,7 @@ def admits_nobody_findings(nodes: Sequence[Node]) -> list[Finding]:
     for api in http_apis(nodes):
         for route in api.routes:
             scopes = route.get("authorizationScopes")
-            if _mode(route) != GROUPS or scopes is UNKNOWN:
+            if _access(route) is not RouteAccess.GROUPS or scopes is UNKNOWN:
                 continue
             authorizers = referenced(route, "authorizerId", api.authorizers)
             if not authorizers:

@@ -24,6 +24,8 @@ from pulumi_policy.proxy import (
     UnknownValueError,
 )
 
+from jwt_scoped import aws_types as t
+
 _SENTINELS = frozenset({UNKNOWN_ARCHIVE_VALUE, UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE,
                         UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_OBJECT_VALUE,
                         UNKNOWN_STRING_VALUE})
@@ -84,9 +86,6 @@ def is_set(value: Any) -> bool:
     return value is UNKNOWN or value not in (None, "")
 
 
-STACK = "pulumi:pulumi:Stack"
-
-
 @dataclass(frozen=True)
 class Node:
     """One resource of the stack, as plain values."""
@@ -112,7 +111,7 @@ def of_type(nodes: Iterable[Node], typ: str) -> list[Node]:
 
 def stack_urn(nodes: Iterable[Node]) -> str | None:
     """URN of the stack resource: where findings about the stack as a whole are reported."""
-    return next((n.urn for n in nodes if n.type == STACK), None)
+    return next((n.urn for n in nodes if n.type == t.STACK), None)
 
 
 # The properties a resource is known by, in the order a reference most often uses them.

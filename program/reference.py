@@ -1,6 +1,8 @@
 """The stack config reference, generated from the model: each key's default and meaning come
-from the args field it sets (its dataclass default and its docstring), so the README cannot
-drift from the code. ``tests/test_readme.py`` holds the README's table to this one.
+from the args field it sets (its dataclass default and its docstring), its limits from the
+field's rules (``jwt_scoped.model.limits_of``: the quotas' numbers, said once in
+``jwt_scoped.rules``), so the docs cannot drift from the code. ``tests/test_docs.py`` holds the
+docs' table to this one.
 
     python -m program.reference    # print the table
 """
@@ -10,15 +12,14 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
-import typing
 from collections.abc import Iterator
 from typing import Any
 
-from jwt_scoped.model import default_of, docstrings, plain_type, type_hints
+from jwt_scoped.model import default_of, docstrings, field_named, limits_of
 
-from .config import KEYS, camel
+from .config import KEYS, item_key, list_item_type
 
-HEADER = ["Key", "Default", "Meaning"]
+HEADER = ["Key", "Default", "Limits", "Meaning"]
 
 
 def markdown_text(docstring: str) -> str:
@@ -44,11 +45,8 @@ def shown_default(value: Any) -> str:
     return f"`{value}`"
 
 
-def _item_type(cls: type, name: str) -> type | None:
-    """The dataclass a list field holds, if it holds one."""
-    tp = plain_type(type_hints(cls)[name])
-    args = typing.get_args(tp)
-    return args[0] if args and dataclasses.is_dataclass(args[0]) else None
+def _limits(cls: type, name: str) -> str:
+    return limits_of(field_named(cls, name).metadata.get("rules")) or "-"
 
 
 def rows() -> Iterator[list[str]]:
@@ -58,12 +56,14 @@ def rows() -> Iterator[list[str]]:
         meanings = dict.fromkeys(markdown_text(docstrings(c)[n]) for c, n in key.fields)
         setters = ", ".join(f"`{c.__name__}.{n}`" for c, n in key.fields)
         meaning = " ".join([*meanings, *([key.note] if key.note else [])])
-        yield [f"`{key.name}`", shown_default(default_of(cls, name)), f"{meaning} ({setters})"]
-        item = _item_type(cls, name)
+        yield [f"`{key.name}`", shown_default(default_of(cls, name)), _limits(cls, name),
+               f"{meaning} ({setters})"]
+        item = list_item_type(cls, name)
         if item is not None:
             item_docs = docstrings(item)
             for f in dataclasses.fields(item):
-                yield [f"`{key.name}[].{camel(f.name)}`", shown_default(default_of(item, f.name)),
+                yield [f"`{key.name}[].{item_key(item, f.name)}`",
+                       shown_default(default_of(item, f.name)), _limits(item, f.name),
                        markdown_text(item_docs[f.name])]
 
 

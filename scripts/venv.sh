@@ -1,6 +1,7 @@
 # Sourced by scripts/test.sh and scripts/sandbox.sh (from the repository root): the virtualenv
 # both use, made the same way. It checks the interpreter first (Python 3.11+), then creates VENV,
-# reuses it if this interpreter made it, or rebuilds it, and installs requirements-dev.txt.
+# reuses it if this interpreter made it, or rebuilds it, and installs requirements-dev.txt unless
+# it already did so from the same requirements.
 # Sets $venv. With check_only set, it only says what it would do, and exits.
 #
 #   PYTHON  the interpreter that makes the virtualenv (default python3), e.g. PYTHON=python3.12
@@ -63,4 +64,14 @@ case "$action" in
     "$python" -m venv --clear "$venv" ;;
 esac
 
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# 3. The install, skipped when nothing it reads changed since it last succeeded here.
+inputs=(requirements-dev.txt requirements.txt pyproject.toml policy/requirements.txt)
+stamp="$venv/.installed-from"
+wanted="$(cat "${inputs[@]}" | { sha256sum 2>/dev/null || shasum -a 256; } | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  echo "$script: installing requirements-dev.txt into $venv (a few minutes on a new machine;"\
+       "skipped next time unless ${inputs[*]} change)" >&2
+  rm -f "$stamp"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  echo "$wanted" > "$stamp"
+fi

@@ -1,27 +1,44 @@
-"""Stack configs for the access tests, turned into ``StackSettings`` by the project's own parser."""
+"""Stack configs for the access tests, and their plans: the program run under Pulumi's mocks with
+the config, its resources read back as the tools read them (``jwt_scoped.access``)."""
 
 from __future__ import annotations
 
-from jwt_scoped.access.stackfile import FUNCTIONS_DIR
-from fixtures.stacks import NS
-from program.config import available_functions, parse_settings
-from program.stack import StackSettings
+import functools
+import json
+
+from fixtures.stacks import NS, PROJECT
+from jwt_scoped.access.matrix import AccessMatrix, build_matrix
+from jwt_scoped.access.model import StackModel, resources_of_run, stack_model
+from jwt_scoped.recording import Run, run_program
 
 
-def settings_of(config: dict) -> StackSettings:
-    """A stack config dict (keys as in a stack file) -> StackSettings, exactly as the program would."""
-    raw = {k.removeprefix(f"{NS}:"): v for k, v in config.items() if not k.startswith("aws:")}
-    return parse_settings(raw, functions=available_functions(FUNCTIONS_DIR))
+@functools.lru_cache(maxsize=64)
+def _run(key: str) -> Run:
+    return run_program(PROJECT, json.loads(key))
+
+
+def run_of(config: dict) -> Run:
+    """The program's run with ``config`` (one run per distinct config in a test session)."""
+    return _run(json.dumps(config, sort_keys=True))
+
+
+def model_of(config: dict) -> StackModel:
+    return stack_model(resources_of_run(run_of(config).registered))
+
+
+def matrix_of(config: dict, *, placeholders: bool = True) -> AccessMatrix:
+    """The plan of ``config``, as ``jwt-scoped plan`` computes it."""
+    return build_matrix(model_of(config), placeholders=placeholders)
 
 
 def small_config(**extra) -> dict:
     """The blog's groups, users and routes, with ``extra`` project keys."""
-    config = {f"{NS}:groups": [{"name": "admin"}, {"name": "regular"}],
+    config = {"aws:region": "us-east-1",
+              f"{NS}:groups": [{"name": "admin"}, {"name": "regular"}],
               f"{NS}:users": [{"username": "adminuser", "groups": ["admin", "regular"]},
                               {"username": "regularuser", "groups": ["regular"]}],
               f"{NS}:routes": [
-                  {"route": "GET /AdminUser", "function": "admin_user", "groups": ["admin"]},
-                  {"route": "GET /RegularUser", "function": "regular_user",
-                   "groups": ["regular"]}]}
+                  {"route": "GET /AdminUser", "function": "hello", "groups": ["admin"]},
+                  {"route": "GET /RegularUser", "function": "hello", "groups": ["regular"]}]}
     config.update({f"{NS}:{k}": v for k, v in extra.items()})
     return config

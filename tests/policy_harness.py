@@ -1,8 +1,8 @@
 """Run the policy pack on a mocked run of the program, as ``pulumi preview --policy-pack policy``
 does, without the Pulumi CLI.
 
-What the CLI's engine would send the pack is rebuilt from what ``offline.recording`` recorded at
-registration: each resource's URN, type, name, parent, dependencies and property dependencies,
+What the CLI's engine would send the pack is rebuilt from what ``jwt_scoped.recording`` recorded
+at registration: each resource's URN, type, name, parent, dependencies and property dependencies,
 its inputs exactly as the SDK sent them, and its state. The pack then runs as the CLI runs it:
 through pulumi-policy's own analyzer service (the gRPC servicer ``PolicyPack`` starts), with the
 same requests: ``GetAnalyzerInfo``, ``Configure`` (the config file reconciled with the policies'
@@ -45,11 +45,12 @@ from pulumi_policy.deserialize import serialize_properties
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
+from jwt_scoped import aws_types
 from jwt_scoped.recording import Registered, Run
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK_DIR = ROOT / "policy"
-STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_TYPE = aws_types.STACK
 UNKNOWN = UNKNOWN_STRING_VALUE  # how the engine marshals a value it cannot know yet
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 

@@ -1,6 +1,7 @@
-"""Helpers for the sandbox's end-to-end tests: start a sandbox on a free port of 127.0.0.1,
-sign users in to its Cognito, call its API, plant one fault in the program's resources, and
-run ``access verify`` against it."""
+"""The one harness of the sandbox's end-to-end tests: start a sandbox of this repository's
+program on a free port of 127.0.0.1 (its folder under a test's temporary folder), sign users in
+to its Cognito, call its API, plant one fault in the program's resources, and run
+``jwt-scoped verify`` against it."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ import pulumi
 import yaml
 from botocore.config import Config
 
-from jwt_scoped.access.__main__ import main as access_main
+from fixtures.stacks import PROJECT
+from jwt_scoped.access.plan import Stack
+from jwt_scoped.cli import main as cli_main
 from jwt_scoped.sandbox.app import Sandbox
 
 # The blog's matrix as access verify reports it: (route, caller) -> status.
@@ -40,9 +43,14 @@ def handler(event, context):
 """
 
 
+DEV = Stack(PROJECT, PROJECT.root / "Pulumi.dev.yaml", "dev")
+"""This repository's program; each test gives its own config."""
+
+
 @contextlib.contextmanager
-def started(config: dict, logs: Path, **options) -> Iterator[Sandbox]:
-    sandbox = Sandbox(config, port=0, logs_dir=logs, **options)
+def started(config: dict, folder: Path, *, stack: Stack = DEV, **options) -> Iterator[Sandbox]:
+    """A sandbox of ``stack``'s program with ``config``, its folder under ``folder``."""
+    sandbox = Sandbox(stack, config=config, port=0, run_root=folder, **options)
     sandbox.start()
     try:
         yield sandbox
@@ -123,25 +131,26 @@ def function_code(resource_name: str, files: dict[str, str]) -> Edit:
 # ---- access verify against a sandbox ---------------------------------------------------------
 
 
+AWS_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                 "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
+
+
 def verify(sandbox: Sandbox, config: dict, folder: Path, capsys, monkeypatch,
            attempts: int = 1) -> tuple[int, dict, str]:
-    """Run ``python -m access verify`` (in this process) against the sandbox, as
-    ``python -m sandbox --verify`` does: (exit code, {(route, caller): [expected, actual, result,
-    reason...]}, its output)."""
+    """Run ``jwt-scoped verify`` (in this process) with ``config`` against the sandbox's state
+    file, as a user would: (exit code, {(route, caller): [expected, actual, result,
+    reason...]}, its output). No AWS credentials or endpoint in the environment: the state names
+    the sandbox's Cognito."""
     stack = folder / "Pulumi.sandbox.yaml"
     stack.write_text(yaml.safe_dump({"config": config}))
-    outputs = folder / "outputs.json"
-    sandbox.write_outputs(outputs)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", sandbox.cognito_endpoint)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(folder / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(folder / "no-aws-credentials"))
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                 "AWS_ENDPOINT_URL"):
+    for name in AWS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     capsys.readouterr()
-    code = access_main(["verify", "--config", str(stack), "--outputs", str(outputs),
-                        "--attempts", str(attempts), "--backoff", "0", "--timeout", "5",
-                        "--format", "json"])
+    code = cli_main(["verify", "--config", str(stack), "--state", str(sandbox.state_file),
+                     "-C", str(PROJECT.root), "--attempts", str(attempts), "--backoff", "0",
+                     "--timeout", "5", "--format", "json"])
     out = capsys.readouterr()
     return code, rows(out.out), out.out + out.err
 

@@ -1,6 +1,7 @@
-"""`python -m access verify` end to end, against the local sandbox: the program's own resources,
-with Cognito in moto (found through boto3's own AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER) and
-the local API Gateway. A gateway that answers wrongly is the program with one fault planted."""
+"""`jwt-scoped verify` end to end, against the local sandbox: the program's own resources, with
+Cognito in moto and the local API Gateway, found through the state the sandbox writes (as
+`pulumi stack export --show-secrets` would print it). A gateway that answers wrongly is the
+program with one fault planted; a state that does not match is the state edited."""
 
 from __future__ import annotations
 
@@ -12,24 +13,24 @@ import stat
 import pytest
 import yaml
 
-from jwt_scoped.access.__main__ import main
 from fixtures.stacks import NS, ROOT, blog_config, scaled_config
+from jwt_scoped.cli import main
 from jwt_scoped.sandbox.gateway import gateway_error
-
-from sandbox_harness import change, started
+from sandbox_harness import AWS_VARIABLES, change, started
 
 FAST = ["--backoff", "0", "--timeout", "5"]
 BLOG = ROOT / "Pulumi.dev.yaml"
 ROUTE = "aws:apigatewayv2/route:Route"
+USER = "aws:cognito/user:User"
+STAGE = "aws:apigatewayv2/stage:Stage"
 
 
 @pytest.fixture
 def aws_env(monkeypatch, tmp_path):
-    """No AWS settings of this machine's: boto3 finds Cognito only where a test points it."""
+    """No AWS settings of this machine's: boto3 finds Cognito only where the state points it."""
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                 "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION"):
+    for name in (*AWS_VARIABLES, "AWS_DEFAULT_REGION", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -45,28 +46,38 @@ def blog(tmp_path_factory):
             return gateway_error(503)
         return None
 
-    with started(blog_config(), tmp_path_factory.mktemp("logs"), intercept=intercept) as sandbox:
+    with started(blog_config(), tmp_path_factory.mktemp("sandboxes"),
+                 intercept=intercept) as sandbox:
         sandbox.settling = settling
         yield sandbox
 
 
 @pytest.fixture
 def cognito(blog, aws_env):
-    aws_env.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", blog.cognito_endpoint)
     return blog
 
 
-def run_verify(capsys, tmp_path, config_path, outputs, *extra):
-    path = tmp_path / "outputs.json"
-    path.write_text(json.dumps(outputs))
-    code = main(["verify", "--config", str(config_path), "--outputs", str(path), *FAST, *extra])
+def state_of(sandbox) -> dict:
+    return json.loads(sandbox.state_file.read_text())
+
+
+def resource(document: dict, typ: str, name: str) -> dict:
+    return next(r for r in document["deployment"]["resources"]
+                if r["type"] == typ and r["urn"].endswith(f"::{name}"))
+
+
+def run_verify(capsys, tmp_path, config_path, state: dict, *extra):
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(state))
+    code = main(["verify", "--config", str(config_path), "--state", str(path), "-C", str(ROOT),
+                 *FAST, *extra])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
 
-def verify_json(capsys, tmp_path, config_path, outputs, *extra):
+def verify_json(capsys, tmp_path, config_path, state, *extra):
     """(exit code, {(route, caller): outcome}, document) from ``verify --format json``."""
-    code, out, err = run_verify(capsys, tmp_path, config_path, outputs, "--format", "json", *extra)
+    code, out, err = run_verify(capsys, tmp_path, config_path, state, "--format", "json", *extra)
     assert err == ""
     document = json.loads(out)
     return code, {(o["route"], o["caller"]): o for o in document["outcomes"]}, document
@@ -77,14 +88,15 @@ def cells(outcomes) -> dict[tuple[str, str], tuple]:
 
 
 def stack_file(tmp_path, config: dict):
-    path = tmp_path / "Pulumi.test.yaml"
+    path = tmp_path / "Pulumi.dev.yaml"
     path.write_text(yaml.safe_dump({"config": config}))
     return path
 
 
 def test_the_blog_stack_matches_the_plan_in_every_cell(cognito, capsys, tmp_path):
-    code, outcomes, document = verify_json(capsys, tmp_path, BLOG, cognito.outputs)
+    code, outcomes, document = verify_json(capsys, tmp_path, BLOG, state_of(cognito))
     assert code == 0 and document["mismatches"] == 0
+    assert document["api_urls"] == [cognito.outputs["api_url"]]
     assert cells(outcomes) == {
         ("GET /AdminUser", "(anonymous)"): (401, 401, True),
         ("GET /AdminUser", "adminuser"): (200, 200, True),
@@ -104,7 +116,7 @@ def test_the_blog_stack_matches_the_plan_in_every_cell(cognito, capsys, tmp_path
 
 
 def test_the_table_report_reads_row_by_row(cognito, capsys, tmp_path):
-    code, out, err = run_verify(capsys, tmp_path, BLOG, cognito.outputs)
+    code, out, err = run_verify(capsys, tmp_path, BLOG, state_of(cognito))
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[:3] == [
@@ -125,9 +137,8 @@ def test_a_gateway_that_admits_regularuser_to_adminuser_fails_naming_the_cell(
         client = inputs["authorizationScopes"][0].removeprefix("admin-")
         return {**inputs, "authorizationScopes": [f"admin-{client}", f"regular-{client}"]}
 
-    with started(blog_config(), tmp_path / "logs", edit=change(ROUTE, also_regular)) as wrong:
-        aws_env.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", wrong.cognito_endpoint)
-        code, out, err = run_verify(capsys, tmp_path, BLOG, wrong.outputs)
+    with started(blog_config(), tmp_path / "sandboxes", edit=change(ROUTE, also_regular)) as wrong:
+        code, out, err = run_verify(capsys, tmp_path, BLOG, state_of(wrong))
     assert code == 1 and err == ""
     assert out.splitlines()[-2:] == ["1 mismatch:",
                                      "  regularuser  GET /AdminUser  expected 403, got 200"]
@@ -137,9 +148,8 @@ def test_access_tokens_path_parameters_any_public_signed_in_routes_and_cors(
         aws_env, capsys, tmp_path):
     config = scaled_config()  # tokenUse access, {id}, {proxy+}, ANY, public, signed-in, CORS
     path = stack_file(tmp_path, config)
-    with started(config, tmp_path / "logs") as scaled:
-        aws_env.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", scaled.cognito_endpoint)
-        code, outcomes, document = verify_json(capsys, tmp_path, path, scaled.outputs)
+    with started(config, tmp_path / "sandboxes") as scaled:
+        code, outcomes, document = verify_json(capsys, tmp_path, path, state_of(scaled))
     assert code == 0, document
     got = cells(outcomes)
     assert got[("POST /documents/{id}", "erin")] == (200, 200, True)
@@ -156,9 +166,9 @@ def test_access_tokens_path_parameters_any_public_signed_in_routes_and_cors(
 
 
 def test_a_wrong_password_is_a_clear_error(cognito, capsys, tmp_path):
-    outputs = copy.deepcopy(cognito.outputs)
-    outputs["test_user_passwords"]["regularuser"] = "not-the-password"
-    code, out, err = run_verify(capsys, tmp_path, BLOG, outputs)
+    state = state_of(cognito)
+    resource(state, USER, "identity-user-regularuser")["outputs"]["password"] = "not-the-password"
+    code, out, err = run_verify(capsys, tmp_path, BLOG, state)
     assert code == 2 and out == ""
     assert err.startswith("error: cannot sign in 'regularuser': Cognito says 'Incorrect username "
                           "or password.' (NotAuthorizedException); wrong password?")
@@ -166,24 +176,39 @@ def test_a_wrong_password_is_a_clear_error(cognito, capsys, tmp_path):
 
 
 def test_an_unreachable_endpoint_is_a_clear_error_after_bounded_tries(cognito, capsys, tmp_path):
-    outputs = {**cognito.outputs, "api_url": f"http://127.0.0.1:{free_port()}/Test"}
-    code, out, err = run_verify(capsys, tmp_path, BLOG, outputs, "--attempts", "2")
+    state = state_of(cognito)
+    url = f"http://127.0.0.1:{free_port()}/Test"
+    resource(state, STAGE, "api-stage")["outputs"]["invokeUrl"] = url
+    code, out, err = run_verify(capsys, tmp_path, BLOG, state, "--attempts", "2")
     assert code == 2
-    assert err.startswith(f"error: cannot reach {outputs['api_url']}/AdminUser: ")
+    assert err.startswith(f"error: cannot reach {url}/AdminUser: ")
     assert err.rstrip().endswith("(after 2 tries)") and err.count("\n") == 1
 
 
-def test_an_unreachable_cognito_is_a_clear_error(blog, aws_env, capsys, tmp_path):
-    aws_env.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", f"http://127.0.0.1:{free_port()}")
-    code, _, err = run_verify(capsys, tmp_path, BLOG, blog.outputs, "--attempts", "1")
+def test_the_states_own_cognito_endpoint_is_used(cognito, capsys, tmp_path):
+    """A sandbox's state names its local Cognito, so no environment variable is needed; one
+    that names another endpoint explicitly still wins."""
+    state = state_of(cognito)
+    state["sandbox"]["cognito_endpoint"] = f"http://127.0.0.1:{free_port()}"
+    code, _, err = run_verify(capsys, tmp_path, BLOG, state, "--attempts", "1")
     assert code == 2
     assert err.startswith("error: cannot reach Cognito to sign in 'adminuser': Could not connect")
     assert err.count("\n") == 1
 
 
+def test_an_endpoint_named_in_the_environment_wins_over_the_states(cognito, capsys, tmp_path):
+    cognito_env = f"http://127.0.0.1:{free_port()}"
+    os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"] = cognito_env
+    try:
+        code, _, err = run_verify(capsys, tmp_path, BLOG, state_of(cognito), "--attempts", "1")
+    finally:
+        del os.environ["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"]
+    assert code == 2 and "cannot reach Cognito" in err and str(cognito_env.rsplit(":", 1)[1]) in err
+
+
 def test_a_stage_that_is_still_settling_is_retried(cognito, capsys, tmp_path):
     cognito.settling["left"] = 3
-    code, out, _ = run_verify(capsys, tmp_path, BLOG, cognito.outputs, "--attempts", "4")
+    code, out, _ = run_verify(capsys, tmp_path, BLOG, state_of(cognito), "--attempts", "4")
     assert code == 0, out
     assert cognito.settling["left"] == 0
 
@@ -192,7 +217,7 @@ def test_a_stage_that_never_settles_reports_its_status_after_the_last_try(cognit
                                                                           tmp_path):
     cognito.settling["left"] = 10**6
     try:
-        code, out, _ = run_verify(capsys, tmp_path, BLOG, cognito.outputs, "--attempts", "2")
+        code, out, _ = run_verify(capsys, tmp_path, BLOG, state_of(cognito), "--attempts", "2")
     finally:
         answered, cognito.settling["left"] = 10**6 - cognito.settling["left"], 0
     assert code == 1
@@ -200,49 +225,51 @@ def test_a_stage_that_never_settles_reports_its_status_after_the_last_try(cognit
     assert "  adminuser      GET /AdminUser    expected 200, got 503" in out.splitlines()
 
 
-def test_outputs_missing_a_key_is_a_clear_error(cognito, capsys, tmp_path):
-    outputs = {k: v for k, v in cognito.outputs.items() if k != "test_user_passwords"}
-    code, out, err = run_verify(capsys, tmp_path, BLOG, outputs)
+def test_a_state_without_a_planned_user_is_a_clear_error(cognito, capsys, tmp_path):
+    state = state_of(cognito)
+    state["deployment"]["resources"].remove(resource(state, USER, "identity-user-regularuser"))
+    code, out, err = run_verify(capsys, tmp_path, BLOG, state)
     assert code == 2 and out == ""
-    assert err.startswith("error: the stack outputs lack 'test_user_passwords' (they have: "
-                          "api_url, app_client_id,")
+    assert err.startswith("error: the deployed stack does not match the plan: test user "
+                          "regularuser is not deployed")
 
 
-def fake_pulumi(bin_dir, outputs: dict):
-    """A `pulumi` on PATH that records its arguments and prints ``outputs``."""
+def fake_pulumi(bin_dir, state: dict):
+    """A `pulumi` on PATH that records its arguments and prints ``state``."""
     bin_dir.mkdir()
-    (bin_dir / "outputs.json").write_text(json.dumps(outputs))
+    (bin_dir / "state.json").write_text(json.dumps(state))
     script = bin_dir / "pulumi"
-    script.write_text(f'#!/bin/sh\necho "$@" > "{bin_dir}/args"\ncat "{bin_dir}/outputs.json"\n')
+    script.write_text(f'#!/bin/sh\necho "$@" > "{bin_dir}/args"\ncat "{bin_dir}/state.json"\n')
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
 
 
-def test_outputs_come_from_the_pulumi_cli_for_the_named_stack(cognito, capsys, tmp_path):
-    fake_pulumi(tmp_path / "bin", cognito.outputs)
+def test_the_state_comes_from_the_pulumi_cli_for_the_named_stack(cognito, capsys, tmp_path):
+    fake_pulumi(tmp_path / "bin", state_of(cognito))
     os.environ["PATH"] = f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"
     try:
-        code = main(["verify", "--stack", "dev", *FAST])
+        code = main(["verify", "--stack", "dev", "-C", str(ROOT), *FAST])
     finally:
         os.environ["PATH"] = os.environ["PATH"].split(os.pathsep, 1)[1]
     assert code == 0, capsys.readouterr()
     assert (tmp_path / "bin" / "args").read_text().split() == [
-        "stack", "output", "--json", "--show-secrets", "--stack", "dev"]
+        "stack", "export", "--show-secrets", "--stack", "dev"]
 
 
 def test_without_the_pulumi_cli_the_error_says_what_to_do(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no pulumi here
-    assert main(["verify", "--stack", "dev"]) == 2
+    assert main(["verify", "--stack", "dev", "-C", str(ROOT)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: the Pulumi CLI is not on PATH") and "--outputs FILE" in err
+    assert err.startswith("error: the Pulumi CLI is not on PATH") and "--state FILE" in err
 
 
 def test_a_deployment_from_another_config_is_refused_before_signing_in(cognito, capsys,
                                                                        tmp_path):
     other = copy.deepcopy(blog_config())
     other[f"{NS}:tokenUse"] = "access"
-    code, _, err = run_verify(capsys, tmp_path, stack_file(tmp_path, other), cognito.outputs)
+    code, _, err = run_verify(capsys, tmp_path, stack_file(tmp_path, other), state_of(cognito))
     assert code == 2
-    assert "the config says tokenUse 'access' but the stack was deployed with 'id'" in err
+    assert ("the plan puts the scopes in the access token but the deployed pool writes them "
+            "into the id token") in err
 
 
 def free_port() -> int:

@@ -1,6 +1,7 @@
 """The benchmarks claim only what every run supports: a target passes only if its worst run does,
-growth is linear only if the line fits every run, and ratios pair runs of the same round. Synthetic
-timings, no clock."""
+growth is linear only if the line fits every run, ratios pair runs of the same round, and what a
+route adds is stated only if every pair of sizes agrees. Synthetic timings and counts, no clock:
+the benchmarks report timings, nothing here asserts one."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ def program(routes: int, groups: int, seconds: list[float], gc: list[float] | No
                 shape={"routes": routes, "groups": groups, "functions": 2, "users": 4,
                        "memberships": 6},
                 generated=True, seconds=seconds, gc_seconds=gc or [0.0] * len(seconds))
+
+
+def counted(routes: int, groups: int, counts: dict[str, int]) -> Case:
+    case = program(routes, groups, [1.0])
+    case.counts, case.registered = counts, sum(counts.values())
+    return case
 
 
 def line(intercept: float, slope: float, routes: int) -> float:
@@ -102,7 +109,7 @@ def test_sandbox_targets_read_the_sandbox_figures_and_are_unmeasured_without_the
     measured = analysis.sandbox_targets({"startup_seconds": [1.2, 2.9], "request_p50_ms": [2.0, 6.0],
                                          "failed_requests": [0, 1]})
     assert [t.passed for t in measured] == [True, False, False]
-    assert not any(t.measured for t in analysis.sandbox_targets(None))
+    assert not any(t.measured for t in analysis.sandbox_targets({}))
 
 
 def test_the_sandbox_hook_collects_one_value_per_run(monkeypatch):
@@ -115,7 +122,43 @@ def test_the_sandbox_hook_collects_one_value_per_run(monkeypatch):
     calls = iter([{"startup_seconds": 1.5, "request_p50_ms": 2.0},
                   {"startup_seconds": 1.7, "request_p50_ms": 2.5}])
     fake = types.ModuleType("benchmarks.sandbox")
-    fake.figures = lambda: next(calls)
+    fake.figures = lambda **options: next(calls)
     monkeypatch.setitem(sys.modules, "benchmarks.sandbox", fake)
     monkeypatch.setattr(benchmarks, "sandbox", fake, raising=False)
     assert run.measure_sandbox(2) == {"startup_seconds": [1.5, 1.7], "request_p50_ms": [2.0, 2.5]}
+
+
+ROUTE, STAGE = "aws:apigatewayv2/route:Route", "aws:apigatewayv2/stage:Stage"
+FUNCTION = "aws:lambda/function:Function"
+
+
+def test_what_a_config_adds_is_counted_by_type_leaving_out_what_did_not_change():
+    before = counted(10, 2, {ROUTE: 10, STAGE: 1})
+    after = counted(10, 2, {ROUTE: 10, STAGE: 1, FUNCTION: 1})
+    assert analysis.added(before, after) == {FUNCTION: 1}
+
+
+def test_one_more_route_is_stated_only_if_every_pair_of_sizes_agrees():
+    generated = [counted(r, g, {ROUTE: r, STAGE: 1, "g": g}) for g in (2, 5) for r in (10, 50, 300)]
+    route = analysis.per_route(generated)
+    assert route == analysis.PerRoute(4, {ROUTE: 1})
+    # One size registers a resource more than a route's worth: no per-route figure.
+    generated[1].counts = {**generated[1].counts, STAGE: 2}
+    assert analysis.per_route(generated).per_type is None
+    # Not a whole number of resources per route.
+    odd = [counted(10, 2, {ROUTE: 10}), counted(50, 2, {ROUTE: 70})]
+    assert analysis.per_route(odd).per_type is None
+    # One size per group count: nothing compared, nothing stated.
+    assert analysis.per_route([counted(10, 2, {ROUTE: 10})]) == analysis.PerRoute(0, None)
+
+
+def test_the_lower_bound_charges_each_resource_a_routes_slope_over_the_resources_a_route_adds():
+    floor = Case("floor", "floor", "floor", seconds=[0.2])
+    services = Case("services", "services", "services", seconds=[0.4])
+    blog = Case("blog", "blog", "program", seconds=[0.6], registered=30)
+    sizes = (10, 100, 300)
+    growth_list = analysis.growths([program(r, 5, [line(0.5, 0.002, r)]) for r in sizes])
+    parts = analysis.breakdown(floor, services, blog, growth_list, resources_per_route=2)
+    assert parts["program"] == pytest.approx([0.2])
+    assert parts["lower bound"] == pytest.approx([0.4 + 30 * 0.002 / 2])
+    assert "lower bound" not in analysis.breakdown(floor, services, blog, growth_list)

@@ -21,9 +21,10 @@ from jwt_scoped import (
 )
 from jwt_scoped.http_api import _entry
 from jwt_scoped.python_function import package_files
-from jwt_scoped.recording import ROOT, RecordingMocks, run_pulumi
+from fixtures.stacks import ROOT
+from jwt_scoped.recording import RecordingMocks, run_pulumi
 
-HANDLER_DIR = str(ROOT / "functions" / "admin_user")
+HANDLER_DIR = str(ROOT / "functions" / "hello")
 
 
 AUTH0 = "https://example.eu.auth0.com/"
@@ -32,8 +33,8 @@ AUTH0_SCOPES = {"read": "orders:read", "write": "orders:write", "admin": "admin"
                 **{f"s{i}": f"scope-{i}" for i in range(11)}}
 
 
-def route(key: str, function: str, scopes=(), public: bool = False) -> ApiRoute:
-    return ApiRoute(route_key=key, function=function, scopes=scopes, public=public)
+def route(key: str, function: str, scopes=(), access: str = "groups") -> ApiRoute:
+    return ApiRoute(route_key=key, function=function, scopes=scopes, access=access)
 
 
 def auth0_api(name="orders", **overrides):
@@ -79,9 +80,16 @@ def test_http_api_children_are_named_after_and_parented_to_the_component():
      "routes: duplicate route 'GET /a' (2 times)"),
     ({"routes": [route("GET /a", "orders", [f"s{i}" for i in range(11)])]},
      "routes[0].scopes: expected 0 to 10 entries, got 11"),
-    ({"routes": [route("GET /a", "orders", ["s0"], public=True)]},
-     "routes[0].scopes: a public route takes no scopes"),
-    ({"routes": [route("OPTIONS /a", "orders")], "cors_origins": ["https://app.example.com"]},
+    ({"routes": [route("GET /a", "orders", ["s0"], access="public")]},
+     "routes[0].scopes: a route with access 'public' admits everyone"),
+    ({"routes": [route("GET /a", "orders", ["s0"], access="signed-in")]},
+     "routes[0].scopes: a route with access 'signed-in' admits every signed-in caller"),
+    ({"routes": [route("GET /a", "orders")]},
+     "routes[0].scopes: names no scope (group) that may call it"),
+    ({"routes": [route("GET /a", "orders", ["s0"], access="private")]},
+     "routes[0].access: unknown access 'private'; expected one of public, signed-in, groups"),
+    ({"routes": [route("OPTIONS /a", "orders", access="signed-in")],
+      "cors_origins": ["https://app.example.com"]},
      "routes[0]: OPTIONS /a demands a token, so every CORS preflight to its path would get 401"),
     ({"routes": [route("GET /a", "nope", ["s0"])]}, "routes[0].function: unknown function 'nope'"),
     ({"routes": [route("GET /a", "orders", ["raed"])]},
@@ -215,8 +223,8 @@ def test_function_package_holds_the_folders_python_files_only(tmp_path: Path):
 
 def test_routes_are_public_signed_in_or_scoped():
     run = run_pulumi(lambda: auth0_api(routes=[
-        route("GET /health", "orders", public=True),
-        route("GET /me", "orders"),
+        route("GET /health", "orders", access="public"),
+        route("GET /me", "orders", access="signed-in"),
         route("GET /orders/{id}", "orders", ["read"])]) and None)
     authorizer = run.one("aws:apigatewayv2/authorizer:Authorizer")
     routes = {r.inputs["routeKey"]: r.inputs for r in run.of_type("aws:apigatewayv2/route:Route")}
@@ -234,8 +242,8 @@ def test_cors_adds_public_options_routes_where_a_protected_route_would_catch_pre
         cors_origins=["https://app.example.com"],
         routes=[route("GET /orders/{id}", "orders", ["read"]),
                 route("ANY /admin/{proxy+}", "orders", ["admin"]),
-                route("ANY /open", "orders", public=True),
-                route("$default", "orders")]) and None)
+                route("ANY /open", "orders", access="public"),
+                route("$default", "orders", access="signed-in")]) and None)
     routes = {r.inputs["routeKey"]: r.inputs for r in run.of_type("aws:apigatewayv2/route:Route")}
     preflights = {k for k, r in routes.items() if k.startswith("OPTIONS ")}
     assert preflights == {"OPTIONS /admin/{proxy+}", "OPTIONS /{proxy+}", "OPTIONS /"}

@@ -1,67 +1,33 @@
 """The components as a pip distribution, used as an outside program uses them: build the wheel,
-install it apart from this repository, and build the blog's system with it from a folder outside
-the repository, under Pulumi's mocks. The trigger's archive must hold everything it imports."""
+install it apart from this repository, copy ``examples/python`` outside the repository with a
+stack file of its own, and run the tools there (``jwt-scoped plan`` and ``jwt-scoped sandbox
+--verify``) with the installed package. The trigger's archive must hold everything it imports.
+
+(``scripts/check_distribution.sh``, run by CI, does the same in a fresh virtualenv that installs
+nothing but the wheel with its ``sandbox`` extra; here the dependencies come from this
+environment, with the installed wheel first on the path.)"""
 
 from __future__ import annotations
 
 import ast
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
+from email.parser import Parser
 from pathlib import Path
 
 import pytest
 
-from jwt_scoped.recording import ROOT
+from fixtures.stacks import ROOT
 from fixtures.trigger_events import V1_EVENT
 
 EXAMPLE = ROOT / "examples" / "python"
-
-# Run by the outside program's interpreter: the example under Pulumi's mocks, then a report.
-RUNNER = '''
-import json, runpy, sys
-import pulumi
-
-registered = []
-
-class Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args):
-        outputs = dict(args.inputs)
-        rid = f"{args.name}-id"
-        if args.typ == "aws:cognito/userPool:UserPool":
-            rid = "eu-west-2_AbCdEf123"
-            outputs["endpoint"] = f"cognito-idp.eu-west-2.amazonaws.com/{rid}"
-        if args.typ == "aws:cognito/userPoolClient:UserPoolClient":
-            rid = "clientid0123456789abcdefgh"
-        if args.typ == "aws:lambda/function:Function":
-            outputs["arn"] = f"arn:aws:lambda:eu-west-2:123456789012:function:{args.name}"
-        if args.typ.startswith("random:"):
-            outputs["result"] = "abcd1234EFGH-_.+abcd1234"[:int(args.inputs["length"])]
-        if args.typ == "aws:apigatewayv2/api:Api":
-            outputs["executionArn"] = "arn:aws:execute-api:eu-west-2:123456789012:abc"
-        if args.typ == "aws:apigatewayv2/stage:Stage":
-            outputs["invokeUrl"] = "https://abc.execute-api.eu-west-2.amazonaws.com/Test"
-        registered.append({"type": args.typ, "name": args.name, "inputs": {
-            k: v for k, v in args.inputs.items() if k != "code"},
-            "code": sorted((n, a.path) for n, a in args.inputs["code"].assets.items())
-            if "code" in args.inputs else None})
-        return [rid, outputs]
-
-    def call(self, args):
-        return {}
-
-pulumi.runtime.set_mocks(Mocks(), project="outside", stack="dev", preview=False)
-
-@pulumi.runtime.test
-def program():
-    runpy.run_path("__main__.py")
-
-program()
-import jwt_scoped
-print(json.dumps({"jwt_scoped": jwt_scoped.__file__, "registered": registered}))
-'''
+PACKAGE = ROOT / "components" / "jwt_scoped"
+STACK_FILE = "config:\n  aws:region: eu-west-2\n"
 
 
 @pytest.fixture(scope="module")
@@ -77,51 +43,104 @@ def installed(tmp_path_factory) -> Path:
     return work
 
 
-def test_the_wheel_holds_the_components_and_their_functions_and_nothing_else(installed):
+def test_the_wheel_holds_the_package_and_nothing_else(installed):
+    """Every module of components/jwt_scoped (the components, their functions, the tools), and
+    none of this repository's program, functions, tests or policy pack."""
     (wheel,) = (installed / "wheel").glob("jwt_scoped-*.whl")
     names = {n for n in zipfile.ZipFile(wheel).namelist() if ".dist-info/" not in n}
-    components = {f"jwt_scoped/{p.name}" for p in (ROOT / "components").glob("*.py")}
-    assert names == components | {
-        "jwt_scoped/trigger/__init__.py", "jwt_scoped/trigger/handler.py",
-        "jwt_scoped/preflight/__init__.py", "jwt_scoped/preflight/handler.py"}
+    sources = {f"jwt_scoped/{p.relative_to(PACKAGE).as_posix()}" for p in PACKAGE.rglob("*.py")
+               if "__pycache__" not in p.parts}
+    assert names == sources
+    assert {"jwt_scoped/trigger/handler.py", "jwt_scoped/preflight/handler.py",
+            "jwt_scoped/sandbox/app.py", "jwt_scoped/access/verify.py"} <= names
+
+
+def test_the_wheel_names_the_command_and_the_sandbox_extra(installed):
+    (wheel,) = (installed / "wheel").glob("jwt_scoped-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        info = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = Parser().parsestr(archive.read(info).decode())
+        points = archive.read(info.replace("METADATA", "entry_points.txt")).decode()
+    assert "jwt-scoped = jwt_scoped.cli:main" in points
+    assert "sandbox" in metadata.get_all("Provides-Extra")
+    extra = [r for r in metadata.get_all("Requires-Dist") if 'extra == "sandbox"' in r]
+    assert {re.match(r"[A-Za-z0-9_.-]+", r).group().lower() for r in extra} == {
+        "moto", "boto3", "uvicorn", "pyjwt"}
 
 
 @pytest.fixture(scope="module")
-def outside(installed) -> dict:
-    """The Python example, copied outside the repository and run with the installed wheel."""
+def outside(installed) -> Path:
+    """The Python example, copied outside the repository, with a stack file of its own."""
     program = installed / "program"
     shutil.copytree(EXAMPLE, program)
-    (program / "run.py").write_text(RUNNER)
-    done = subprocess.run([sys.executable, "run.py"], cwd=program, capture_output=True,
+    (program / "Pulumi.dev.yaml").write_text(STACK_FILE)
+    return program
+
+
+def tool(installed: Path, folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """``python -m jwt_scoped ARGS`` in ``folder``, the installed wheel first on the path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["PYTHONPATH"] = str(installed / "site")
+    return subprocess.run([sys.executable, "-m", "jwt_scoped", *args], cwd=folder,
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_the_tools_run_from_the_installed_wheel(installed, outside):
+    done = subprocess.run([sys.executable, "-c", "import jwt_scoped; print(jwt_scoped.__file__)"],
+                          cwd=outside, capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(installed / "site")})
+    assert Path(done.stdout.strip()).is_relative_to(installed / "site")
+
+
+def test_plan_reads_an_outside_program(installed, outside):
+    done = tool(installed, outside, "plan", "--stack", "dev", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)
+    statuses = {(c["caller"], c["route"]): c["status"] for c in plan["cells"]}
+    assert statuses == {
+        ("adminuser", "GET /AdminUser"): 200, ("adminuser", "GET /RegularUser"): 200,
+        ("adminuser", "GET /health"): 200, ("regularuser", "GET /AdminUser"): 403,
+        ("regularuser", "GET /RegularUser"): 200, ("regularuser", "GET /health"): 200,
+        ("(anonymous)", "GET /AdminUser"): 401, ("(anonymous)", "GET /RegularUser"): 401,
+        ("(anonymous)", "GET /health"): 200}
+
+
+def test_the_sandbox_verifies_an_outside_program(installed, outside):
+    done = tool(installed, outside, "sandbox", "--stack", "dev", "--port", "0", "--verify")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("All 15 cells match.")
+    assert (outside / ".sandbox").is_dir() and not list((outside / ".sandbox").glob("*/state.json"))
+
+
+# The trigger's archive as the installed ScopedIdentityPool registers it, under Pulumi's mocks.
+ARCHIVE = """
+import json
+from jwt_scoped import ScopedIdentityPool, ScopedIdentityPoolArgs, GroupSpec
+from jwt_scoped.recording import run_pulumi
+run = run_pulumi(lambda: ScopedIdentityPool("auth", ScopedIdentityPoolArgs(
+    groups=[GroupSpec(name="admin")])) and None)
+(trigger,) = [r for r in run.of_type("aws:lambda/function:Function") if r.name == "auth-pre-token"]
+print(json.dumps({name: asset.path for name, asset in trigger.inputs["code"].assets.items()}))
+"""
+
+
+def test_the_trigger_archive_holds_everything_the_trigger_imports(installed, tmp_path):
+    done = subprocess.run([sys.executable, "-c", ARCHIVE], cwd=tmp_path, capture_output=True,
                           text=True, check=True,
-                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(installed / "site")})
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def test_an_outside_program_uses_the_installed_package(installed, outside):
-    assert Path(outside["jwt_scoped"]).is_relative_to(installed / "site")
-    types = [r["type"] for r in outside["registered"]]
-    assert types.count("aws:apigatewayv2/route:Route") == 3
-    assert types.count("aws:cognito/userGroup:UserGroup") == 2
-    routes = {r["inputs"]["routeKey"]: r["inputs"] for r in outside["registered"]
-              if r["type"] == "aws:apigatewayv2/route:Route"}
-    client = "clientid0123456789abcdefgh"
-    assert routes["GET /AdminUser"]["authorizationScopes"] == [f"admin-{client}"]
-    assert routes["GET /health"]["authorizationType"] == "NONE"
-
-
-def test_the_trigger_archive_holds_everything_the_trigger_imports(installed, outside, tmp_path):
-    (trigger,) = [r for r in outside["registered"] if r["type"] == "aws:lambda/function:Function"
-                  and r["name"] == "auth-pre-token"]
-    files = dict(trigger["code"])
+                          env={**os.environ, "PYTHONPATH": str(installed / "site")})
+    files = {name: Path(path) for name, path in json.loads(done.stdout.splitlines()[-1]).items()}
     assert sorted(files) == ["handler.py", "scope_format.py"]
-    assert all(Path(path).is_relative_to(installed / "site") for path in files.values())
+    assert all(path.is_relative_to(installed / "site") for path in files.values())
+    imported = {n.names[0].name if isinstance(n, ast.Import) else n.module
+                for n in ast.walk(ast.parse(files["handler.py"].read_text()))
+                if isinstance(n, (ast.Import, ast.ImportFrom))}
+    assert imported - set(sys.stdlib_module_names) == {"scope_format"}
     # Lambda's view: the archive's files alone, the handler loaded as a top-level module.
     for name, path in files.items():
         shutil.copy(path, tmp_path / name)
     event = json.dumps(V1_EVENT)
     done = subprocess.run(
-        [sys.executable, "-I", "-c", "import json, sys; sys.path.insert(0, sys.argv[1]); "
+        [sys.executable, "-I", "-S", "-c", "import json, sys; sys.path.insert(0, sys.argv[1]); "
          "import handler; print(json.dumps(handler.handler(json.loads(sys.argv[2]), None)))",
          str(tmp_path), event], capture_output=True, text=True, check=True)
     result = json.loads(done.stdout.splitlines()[-1])

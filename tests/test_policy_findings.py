@@ -1,10 +1,11 @@
 """The pack's stack-level rules on hand-built stacks: how resources are related (by property
-dependency while values are unknown, by value once known), and route kinds the program does not
-produce yet (public, signed-in, CORS preflight routes)."""
+dependency while values are unknown, by value once known), and routes of every kind a stack may
+hold, those the components never build among them (another API's authorizer, a preflight route
+that shares a token route's handler, authorization types other than NONE and JWT)."""
 
 from __future__ import annotations
 
-from policy import resource_types as t
+from jwt_scoped import aws_types as t
 from policy.api_checks import access_log_location_findings, stage_findings
 from policy.cognito_checks import trigger_findings
 from policy.lambda_checks import SUPPORTED_PYTHON_RUNTIMES, function_findings, permission_findings
@@ -16,9 +17,9 @@ from policy.route_checks import (
     preflight_findings,
     route_authorization_findings,
 )
-from policy.values import STACK, UNKNOWN, Node, refers_to
+from policy.values import UNKNOWN, Node, refers_to
 
-STACK_NODE = Node("urn:stack", STACK, "proj-dev", {})
+STACK_NODE = Node("urn:stack", t.STACK, "proj-dev", {})
 
 
 def node(typ: str, label: str, deps: dict | None = None, /, **props) -> Node:
@@ -124,6 +125,22 @@ def test_an_exception_the_stack_does_not_match_is_reported_against_the_stack():
     assert "no route of this stack has that key" in found[1].message
 
 
+def test_an_exception_waits_for_scopes_a_preview_does_not_know_yet():
+    """In a preview a route's scopes may be unknown (they hold the app client ID): whether it is
+    signed-in or scoped to groups is told once they are known."""
+    api = http_api()
+    auth = authorizer(api)
+    unknown = node(t.ROUTE, "GET /me", {"apiId": [api], "authorizerId": [auth]}, apiId=UNKNOWN,
+                   routeKey="GET /me", authorizationType="JWT", authorizerId=UNKNOWN,
+                   authorizationScopes=UNKNOWN)
+    listed = RouteExceptions(signed_in=frozenset({"GET /me"}))
+    assert route_authorization_findings([STACK_NODE, api, auth, unknown], listed) == []
+    known = scoped(api, auth, "GET /me", ["s"])
+    (finding,) = route_authorization_findings([STACK_NODE, api, auth, known], listed)
+    assert finding.urn == "urn:stack" and "scoped to groups, not open to any signed-in user" in (
+        finding.message)
+
+
 def test_routes_of_an_api_without_jwt_authorizer_are_not_this_rules_business():
     api = http_api()
     nodes = [STACK_NODE, api, public(api, "GET /open")]
@@ -186,13 +203,30 @@ def test_preflights_blocked_by_token_routes_are_found_per_api():
     blocked = [STACK_NODE, api, auth, scoped(api, auth, "ANY /admin/{proxy+}"),
                scoped(api, auth, "$default")]
     assert names(preflight_findings(blocked)) == {"ANY /admin/{proxy+}", "$default"}
-    # ScopedHttpApi's preflight routes (decision 4) answer them instead.
+    # Public OPTIONS routes, as ScopedHttpApi adds with corsOrigins (jwt_scoped.cors), answer
+    # them instead.
     fixed = blocked + [public(api, "OPTIONS /admin/{proxy+}"), public(api, "OPTIONS /{proxy+}"),
                        public(api, "OPTIONS /")]
     assert preflight_findings(fixed) == []
     no_cors = http_api("plain")
     auth2 = authorizer(no_cors, "jwt2")
     assert preflight_findings([no_cors, auth2, scoped(no_cors, auth2, "$default")]) == []
+
+
+def test_a_route_of_no_access_mode_catches_preflights_when_it_runs_an_authorizer():
+    """Routes the components never build: AWS_IAM (or JWT without an authorizer ID) runs before
+    the integration, so it refuses preflights; NONE with an authorizer ID runs none."""
+    api = http_api(cors={"allowOrigins": ["*"]})
+    auth = authorizer(api)
+
+    def any_route(label: str, **props) -> Node:
+        return node(t.ROUTE, label, {"apiId": [api]}, apiId=UNKNOWN,
+                    routeKey=f"ANY /{label}/{{proxy+}}", **props)
+
+    routes = [any_route("iam", authorizationType="AWS_IAM"),
+              any_route("jwt", authorizationType="JWT"),
+              any_route("none", authorizationType="NONE", authorizerId="jwt-id")]
+    assert names(preflight_findings([api, auth, *routes])) == {"iam", "jwt"}
 
 
 # --- duplicate keys and scopes nobody holds ----------------------------------------------------------

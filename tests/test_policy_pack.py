@@ -8,13 +8,21 @@ fail, naming the resource and the rule, on each stack with one fault."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 from google.protobuf import empty_pb2
 
+from jwt_scoped import aws_types as t
+from jwt_scoped.project import Project
+from jwt_scoped.recording import run_program
 from jwt_scoped.scope_format import scope_name
+from policy.policies import PACK_NAME, POLICIES
+from policy.settings import PolicyConfigError
+
+from fixtures.stacks import blog_config, generated_config, scaled_config
 from policy_harness import (
     UNKNOWN,
     AnalyzedResource,
@@ -32,15 +40,13 @@ from policy_harness import (
     render,
     update_view,
 )
-from jwt_scoped.recording import run_program
-from fixtures.stacks import blog_config, generated_config, scaled_config
-from policy.policies import PACK_NAME, POLICIES
-from policy.settings import PolicyConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
+PROJECT = Project.find(ROOT)
 DEV_CONFIG = ROOT / "policy" / "stacks" / "dev.json"
-ROUTE = "aws:apigatewayv2/route:Route"
-INTEGRATION = "aws:apigatewayv2/integration:Integration"
+ROUTE, INTEGRATION = t.ROUTE, t.INTEGRATION
+# The blog's one route function, hello, serves both its routes: one integration, one permission.
+HELLO_INTEGRATION, HELLO_INVOKE = "api-hello-integration", "api-hello-invoke"
 
 # The wide stack's exceptions, as its team would list them in its pack config: the dev stack's
 # (policy/stacks/dev.json) plus its public health check and its route for any signed-in user.
@@ -49,12 +55,11 @@ SCALED_CONFIG = {"api-route-authorization": {"publicRoutes": ["GET /health"],
 
 
 def record(config: dict, stack: str, pack_config: dict | None = None) -> dict:
-    update = run_program(config, stack=stack)
-    preview = run_program(config, stack=stack, preview=True)
+    update = run_program(PROJECT, config, stack=stack)
+    preview = run_program(PROJECT, config, stack=stack, preview=True)
     return {"update": update_view(update), "preview": preview_view(preview, update),
-            "stack": stack, "pack_config": pack_config, "client_id": next(
-                (r.id for r in update.registered if r.type.endswith("userPoolClient:UserPoolClient")),
-                None)}
+            "stack": stack, "pack_config": pack_config,
+            "client_id": update.one(t.USER_POOL_CLIENT).id}
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +109,8 @@ def test_passes_on_the_programs_stacks(request, stack, view):
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_the_wide_stack_needs_its_public_and_signed_in_routes_listed(scaled, view):
+    """Its GET /health (public) and GET /me (signed-in) pass only because SCALED_CONFIG lists
+    them (test_passes_on_the_programs_stacks)."""
     assert faults(check(scaled, view, config={
         "cognito-deletion-protection": {"throwawayStacks": []}})) == {
         ("api-route-authorization", "api-GET/health"), ("api-route-authorization", "api-GET/me")}
@@ -117,13 +124,13 @@ def no_authorization(r, _):
 
 
 def without_source_arn(r, _):
-    return edit(r, "api-admin_user-invoke", drop=["sourceArn"])
+    return edit(r, HELLO_INVOKE, drop=["sourceArn"])
 
 
 def wildcard_action(r, _):
     document = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]})
-    return edit(r, "admin-user-logs-policy", set={"policy": document})
+    return edit(r, "hello-logs-policy", set={"policy": document})
 
 
 def stage_without_logs(r, _):
@@ -141,9 +148,8 @@ def scope_no_group_grants(r, recorded):
 
 BLOG_FAULTS = [
     (no_authorization, "api-route-authorization", "api-GET/AdminUser", "anyone can call it", VIEWS),
-    (without_source_arn, "lambda-permission-source-arn", "api-admin_user-invoke", "no source ARN",
-     VIEWS),
-    (wildcard_action, "iam-least-privilege", "admin-user-logs-policy", "'logs:*'", VIEWS),
+    (without_source_arn, "lambda-permission-source-arn", HELLO_INVOKE, "no source ARN", VIEWS),
+    (wildcard_action, "iam-least-privilege", "hello-logs-policy", "'logs:*'", VIEWS),
     (stage_without_logs, "api-stage-settings", "api-stage", "access logging is off", VIEWS),
     (without_cognito_permission, "cognito-trigger-permission", "identity-user-pool",
      "no one can sign in", VIEWS),
@@ -198,10 +204,12 @@ def test_the_dev_stack_passes_only_because_its_config_marks_it_throwaway(blog):
         ("cognito-deletion-protection", "identity-user-pool")}
 
 
-# --- route kinds the program does not produce yet (decisions 3 and 4) --------------------------
+# --- route exceptions and CORS preflight routes ------------------------------------------------
 
 def new_route(resources, template: str, key: str, **props) -> list[AnalyzedResource]:
-    """A route beside ``template`` on the same API (same dependencies), with key ``key``."""
+    """A route beside ``template`` on the same API (same dependencies), with key ``key``: for
+    routes the program does not produce (the scaled stack has its public, signed-in and
+    preflight routes)."""
     base = find(resources, template, ROUTE)
     name = f"api-{key.replace(' ', '', 1)}"
     route = AnalyzedResource(base.urn.rsplit("::", 1)[0] + f"::{name}", ROUTE, name,
@@ -218,21 +226,6 @@ def public_route(resources, key, template="api-GET/AdminUser"):
                      authorizationScopes=None)
 
 
-def signed_in_route(resources, key, template="api-GET/AdminUser"):
-    return new_route(resources, template, key, authorizationScopes=None)
-
-
-@pytest.mark.parametrize("view", VIEWS)
-def test_public_and_signed_in_routes_pass_when_the_config_lists_them(blog, view):
-    resources = signed_in_route(public_route(blog[view], "GET /health"), "GET /me")
-    listed = {"api-route-authorization": {"publicRoutes": ["GET /health"],
-                                          "signedInRoutes": ["GET /me"]},
-              "cognito-deletion-protection": {"throwawayStacks": ["dev"]}}
-    assert faults(check(blog, view, resources, config=listed)) == set()
-    assert faults(check(blog, view, resources)) == {
-        ("api-route-authorization", "api-GET/health"), ("api-route-authorization", "api-GET/me")}
-
-
 def test_exceptions_must_match_what_the_stack_has(blog):
     stale = {"api-route-authorization": {"publicRoutes": ["GET /health", "GET /AdminUser"]},
              "cognito-deletion-protection": {"throwawayStacks": ["dev"]}}
@@ -241,26 +234,6 @@ def test_exceptions_must_match_what_the_stack_has(blog):
     details = sorted(d.detail for d in diagnostics if d.policy == "api-route-authorization")
     assert "'GET /AdminUser', but that route is scoped to groups" in details[0]
     assert "'GET /health', but no route of this stack has that key" in details[1]
-
-
-def preflight_route(resources, key: str, view: str) -> list[AnalyzedResource]:
-    """A public ``key`` route with an integration of its own (to a preflight function outside
-    the stack), as ScopedHttpApi will add for ANY and $default routes (decision 4)."""
-    base = find(resources, "api-admin_user-integration", INTEGRATION)
-    name = "api-cors_preflight-integration"
-    integration_id = f"{name}-id" if view == "update" else UNKNOWN
-    uri = ("arn:aws:apigateway:eu-west-2:lambda:path/2015-03-31/functions/"
-           "arn:aws:lambda:eu-west-2:123456789012:function:cors-preflight/invocations")
-    integration = AnalyzedResource(
-        base.urn.rsplit("::", 1)[0] + f"::{name}", INTEGRATION, name,
-        {**base.inputs, "integrationUri": uri}, {**base.state, "integrationUri": uri,
-                                                 "id": integration_id},
-        base.parent, base.property_dependencies["apiId"],
-        {"apiId": base.property_dependencies["apiId"]})
-    resources = public_route(add(resources, integration), key, template="api-ANY/admin/{proxy+}")
-    target = f"integrations/{integration_id}" if view == "update" else UNKNOWN
-    return edit(resources, f"api-{key.replace(' ', '', 1)}", ROUTE, set={"target": target},
-                sources={"target": [integration.urn]})
 
 
 @pytest.mark.parametrize("view", VIEWS)
@@ -275,11 +248,12 @@ def test_the_components_preflight_route_unblocks_preflights_and_needs_no_excepti
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_a_preflight_route_may_not_reach_a_handler_of_token_routes(scaled, view):
-    """A public OPTIONS route integrated with the admin function would let anyone call it."""
-    admin = find(scaled[view], "api-admin_user-integration", INTEGRATION)
-    target = f"integrations/{admin.state['id']}" if view == "update" else UNKNOWN
+    """A public OPTIONS route integrated with the function of the token routes (hello) would
+    let anyone call it."""
+    hello = find(scaled[view], HELLO_INTEGRATION, INTEGRATION)
+    target = f"integrations/{hello.state['id']}" if view == "update" else UNKNOWN
     shortcut = edit(scaled[view], "api-OPTIONS/admin/{proxy+}", ROUTE, set={"target": target},
-                    sources={"target": [admin.urn]})
+                    sources={"target": [hello.urn]})
     diagnostics = check(scaled, view, shortcut)
     assert ("api-route-authorization", "api-OPTIONS/admin/{proxy+}") in faults(diagnostics)
     (found,) = [d for d in diagnostics if d.policy == "api-route-authorization"]
@@ -301,7 +275,7 @@ def test_each_rules_enforcement_level_is_configurable(blog):
                       "lambda-permission-source-arn": "advisory"}
     config["api-route-authorization"] = {"enforcementLevel": "disabled"}
     assert faults(check(blog, "update", resources, config)) == {
-        ("lambda-permission-source-arn", "api-admin_user-invoke")}
+        ("lambda-permission-source-arn", HELLO_INVOKE)}
     everything = {**load_config(DEV_CONFIG), "all": "advisory"}
     assert {d.enforcement_level for d in check(blog, "update", resources, everything)} == {"advisory"}
 
@@ -358,7 +332,7 @@ def test_violations_print_in_the_clis_shape(blog):
 
 
 def test_unknown_values_reach_the_pack_as_the_engine_marks_them(blog):
-    permission = find(blog["preview"], "api-admin_user-invoke")
+    permission = find(blog["preview"], HELLO_INVOKE)
     assert permission.inputs["sourceArn"] == UNKNOWN and permission.state["id"] == UNKNOWN
     assert any(u.endswith("::api-api") for u in permission.property_dependencies["sourceArn"])
 
@@ -374,15 +348,42 @@ def test_the_pack_layout_is_what_pulumi_preview_expects():
     assert "pulumi-policy>=1.21,<2" in (ROOT / "requirements-dev.txt").read_text().splitlines()
 
 
-def test_the_pull_request_preview_runs_this_pack_with_this_config():
+def preview_steps() -> list[dict]:
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
-    steps = workflow["jobs"]["preview"]["steps"]
+    return workflow["jobs"]["preview"]["steps"]
+
+
+def pack_install(steps: list[dict]) -> tuple[dict, Path]:
+    """The step that installs the pack's requirements, and the folder its commands run in."""
+    (step,) = [s for s in steps if "requirements.txt" in s.get("run", "")
+               and "policy" in s["run"] + s.get("working-directory", "")]
+    folder = ROOT / step.get("working-directory", ".")
+    if step["run"].lstrip().startswith("cd policy"):
+        folder = folder / "policy"
+    return step, folder.resolve()
+
+
+def test_the_pull_request_preview_runs_this_pack_with_this_config():
+    steps = preview_steps()
     (preview,) = [s for s in steps if s.get("uses", "").startswith("pulumi/actions@")]
     assert preview["with"]["command"] == "preview" and preview["with"]["stack-name"] == "dev"
     assert preview["with"]["policyPacks"] == "policy"
     assert ROOT / preview["with"]["policyPackConfigs"] == DEV_CONFIG
     venv = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())["runtime"]["options"][
         "virtualenv"]
-    installs = [s["run"] for s in steps if "policy/requirements.txt" in s.get("run", "")]
-    assert installs and f"-m venv policy/{venv}" in installs[0]
-    assert steps.index(preview) > next(i for i, s in enumerate(steps) if s.get("run") == installs[0])
+    install, folder = pack_install(steps)
+    created = re.search(r"-m venv (\S+)", install["run"])
+    assert created and (folder / created.group(1)).resolve() == ROOT / "policy" / venv
+    assert steps.index(preview) > steps.index(install)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    ".github/workflows/pull-request.yml installs policy/requirements.txt from the repository "
+    "root, where '..' is the folder above the checkout: the install fails before the preview"))
+def test_the_pull_request_installs_the_packs_requirements_in_the_packs_folder():
+    """requirements.txt names this repository as "..": pip resolves a requirement's directory
+    against its working directory, not the requirements file's folder (pypa/pip#8765), so the
+    install must run in policy/, as `pulumi install` there and the Pulumi CLI do."""
+    assert ".." in (ROOT / "policy" / "requirements.txt").read_text().splitlines()
+    _, folder = pack_install(preview_steps())
+    assert folder == ROOT / "policy"

@@ -7,6 +7,8 @@ import json
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
+from jwt_scoped import aws_types as t
+from jwt_scoped.modes import RouteAccess, route_access
 from jwt_scoped.python_function import RUNTIME
 from jwt_scoped.rules import MAX_AUDIENCES, MAX_SCOPES_PER_ROUTE
 from policy import settings
@@ -27,12 +29,8 @@ from policy.lambda_checks import (
     runtime_problem,
 )
 from policy.route_checks import (
-    GROUPS,
-    PUBLIC,
-    SIGNED_IN,
     RouteExceptions,
     RouteFacts,
-    access_mode,
     exception_problems,
     granted_scopes,
     preflight_problems,
@@ -66,20 +64,25 @@ def test_dig_reports_missing_and_unknown_steps_apart():
 
 # --- routes --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("auth", "authorizer", "scopes", "mode"), [
-    ("NONE", False, None, PUBLIC),
-    (None, False, [], PUBLIC),          # AWS's default authorization type is NONE
-    ("JWT", True, None, SIGNED_IN),
-    ("JWT", True, [], SIGNED_IN),
-    ("JWT", True, ["a"], GROUPS),
-    ("JWT", True, UNKNOWN, GROUPS),     # scopes derived from an unknown client ID
+# The pack reads a route's access with jwt_scoped.modes.route_access, handing it plain values:
+# a state's unset list ([]), a missing property (None) and the pack's own UNKNOWN.
+@pytest.mark.parametrize(("auth", "authorizer", "scopes", "access"), [
+    ("NONE", False, None, RouteAccess.PUBLIC),
+    (None, False, [], RouteAccess.PUBLIC),          # AWS's default authorization type is NONE
+    ("JWT", True, None, RouteAccess.SIGNED_IN),
+    ("JWT", True, [], RouteAccess.SIGNED_IN),
+    ("JWT", True, ["a"], RouteAccess.GROUPS),
+    ("JWT", True, [UNKNOWN], RouteAccess.GROUPS),   # a scope derived from an unknown client ID
+    ("JWT", True, UNKNOWN, RouteAccess.GROUPS),     # unknown scopes count as some
+    ("NONE", False, UNKNOWN, None),                 # ... so no public route has them
     ("NONE", True, None, None),
     ("NONE", False, ["a"], None),
     ("JWT", False, ["a"], None),
     ("AWS_IAM", False, None, None),
 ])
-def test_access_mode_follows_the_three_route_modes(auth, authorizer, scopes, mode):
-    assert access_mode(auth, authorizer, scopes) == mode
+def test_route_access_reads_the_three_modes_from_the_packs_plain_values(auth, authorizer, scopes,
+                                                                         access):
+    assert route_access(auth, authorizer, scopes) is access
 
 
 NO_EXCEPTIONS = RouteExceptions()
@@ -121,8 +124,9 @@ def test_a_route_without_scopes_is_refused_unless_listed_as_signed_in():
 
 def test_a_public_options_route_passes_as_cors_preflight_only_when_the_api_has_cors():
     preflight = route("OPTIONS /admin/{proxy+}", auth="NONE", authorizer="none", scopes=None)
-    assert route_authorization_problem(RouteFacts(**{**preflight.__dict__, "api_cors": True}),
-                                       NO_EXCEPTIONS) is None
+    for cors in (True, UNKNOWN):  # UNKNOWN: an API outside the stack, or a preview not knowing
+        assert route_authorization_problem(RouteFacts(**{**preflight.__dict__, "api_cors": cors}),
+                                           NO_EXCEPTIONS) is None
     problem = route_authorization_problem(preflight, NO_EXCEPTIONS)
     assert "not a CORS preflight route" in problem
     shared = RouteFacts(**{**preflight.__dict__, "api_cors": True, "shares_handler": True})
@@ -149,7 +153,8 @@ def test_what_a_preview_cannot_know_yet_is_not_held_against_a_route():
 def test_exceptions_must_match_the_routes_the_stack_has():
     exceptions = RouteExceptions(public=frozenset({"GET /health", "GET /gone", "GET /AdminUser"}),
                                  signed_in=frozenset({"GET /me", "bad key"}))
-    modes = {"GET /health": [PUBLIC], "GET /AdminUser": [GROUPS], "GET /me": [SIGNED_IN]}
+    modes = {"GET /health": [RouteAccess.PUBLIC], "GET /AdminUser": [RouteAccess.GROUPS],
+             "GET /me": [RouteAccess.SIGNED_IN]}
     problems = exception_problems(exceptions, modes)
     assert problems == [
         "publicRoutes lists 'GET /AdminUser', but that route is scoped to groups, not public: "
@@ -267,13 +272,12 @@ POOL_ARN = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_AbC"
     (PermissionFacts("apigateway.amazonaws.com", API_EXEC), False),   # the API itself, not under it
     (PermissionFacts("apigateway.amazonaws.com", None), False),
     (PermissionFacts("apigateway.amazonaws.com", ""), False),
-    (PermissionFacts("apigateway.amazonaws.com", UNKNOWN, frozenset({"aws:apigatewayv2/api:Api"})),
+    (PermissionFacts("apigateway.amazonaws.com", UNKNOWN, frozenset({t.API})),
      True),
     (PermissionFacts("apigateway.amazonaws.com", UNKNOWN, frozenset({"aws:s3/bucket:Bucket"})), False),
     (PermissionFacts("cognito-idp.amazonaws.com", POOL_ARN), True),
     (PermissionFacts("cognito-idp.amazonaws.com", f"{API_EXEC}/*"), False),
-    (PermissionFacts("cognito-idp.amazonaws.com", UNKNOWN,
-                     frozenset({"aws:cognito/userPool:UserPool"})), True),
+    (PermissionFacts("cognito-idp.amazonaws.com", UNKNOWN, frozenset({t.USER_POOL})), True),
     (PermissionFacts("cognito-idp.amazonaws.com", None), False),
     (PermissionFacts("events.amazonaws.com", None), False),
     (PermissionFacts("events.amazonaws.com", "arn:aws:events:us-east-1:123456789012:rule/r"), True),
@@ -365,11 +369,11 @@ def test_unknown_or_broken_documents():
 
 
 def test_documents_are_found_in_each_kind_of_iam_resource():
-    assert documents("aws:iam/rolePolicy:RolePolicy", {"policy": "d"}) == [("policy", "d")]
-    assert documents("aws:iam/policy:Policy", {"policy": UNKNOWN}) == [("policy", UNKNOWN)]
-    assert documents("aws:iam/role:Role", {"inlinePolicies": [{"name": "p", "policy": "d"}]}) == [
+    assert documents(t.ROLE_POLICY, {"policy": "d"}) == [("policy", "d")]
+    assert documents(t.MANAGED_POLICY, {"policy": UNKNOWN}) == [("policy", UNKNOWN)]
+    assert documents(t.ROLE, {"inlinePolicies": [{"name": "p", "policy": "d"}]}) == [
         ("inline policy 'p'", "d")]
-    assert documents("aws:iam/role:Role", {}) == []
+    assert documents(t.ROLE, {}) == []
 
 
 # --- Cognito -------------------------------------------------------------------------------------

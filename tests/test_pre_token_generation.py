@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 from jwt_scoped.scope_format import scope_name
 from fixtures.trigger_events import CLIENT_ID, V1_EVENT, V2_EVENT
 
-from functions_loader import COMPONENTS, FUNCTIONS, load_handler
+from functions_loader import archive, load_handler
+from jwt_scoped.python_function import PACKAGE_DIR
 
-trigger = load_handler("pre_token_generation")
+trigger = load_handler("trigger")
 
 USER_TOKEN_SOURCES = [
     "TokenGeneration_HostedAuth",
@@ -381,7 +382,8 @@ def test_an_unexpected_error_is_logged_and_swallowed(monkeypatch):
 def test_handler_takes_the_format_from_the_shipped_scope_format_module():
     shipped = sys.modules[trigger.scope_name.__module__]
     assert trigger.scope_name.__module__ == "scope_format"
-    assert Path(shipped.__file__).resolve() == (COMPONENTS / "scope_format.py").resolve()
+    assert Path(shipped.__file__).read_text() == (PACKAGE_DIR / "scope_format.py").read_text()
+    assert Path(shipped.__file__).parent == Path(trigger.__file__).parent  # beside the handler
 
 
 def test_handler_follows_scope_format_rather_than_its_own_copy(monkeypatch):
@@ -391,8 +393,10 @@ def test_handler_follows_scope_format_rather_than_its_own_copy(monkeypatch):
 
 
 def test_deployment_package_of_handler_and_scope_format_runs_on_the_stdlib_alone(tmp_path):
-    shutil.copy(FUNCTIONS / "pre_token_generation" / "handler.py", tmp_path / "handler.py")
-    shutil.copy(COMPONENTS / "scope_format.py", tmp_path / "scope_format.py")
+    files = archive("trigger")
+    assert set(files) == {"handler.py", "scope_format.py"}
+    for name, path in files.items():
+        shutil.copy(path, tmp_path / name)
     program = (
         "import json, sys; sys.path.insert(0, '.'); import handler; "
         "print(json.dumps(handler.handler(json.loads(sys.stdin.read()), None)))"

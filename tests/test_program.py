@@ -14,8 +14,8 @@ import pulumi
 import pytest
 
 from jwt_scoped.package import PACKAGE
-from jwt_scoped.recording import PROGRAM, ROOT, Run, flatten_config, run_program, run_pulumi, secret_value
-from fixtures.stacks import NS, blog_config, generated_config, scaled_config
+from jwt_scoped.recording import Run, flatten_config, run_program, run_pulumi, secret_value
+from fixtures.stacks import NS, PROJECT, ROOT, blog_config, generated_config, scaled_config
 from fixtures.trigger_events import V1_EVENT, V2_EVENT
 from program import outputs as stack_outputs
 
@@ -31,12 +31,12 @@ CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
 
 @pytest.fixture(scope="module")
 def blog() -> Run:
-    return run_program(blog_config())
+    return run_program(PROJECT, blog_config())
 
 
 @pytest.fixture(scope="module")
 def scaled() -> Run:
-    return run_program(scaled_config())
+    return run_program(PROJECT, scaled_config())
 
 
 @pytest.fixture(params=["blog", "scaled"])
@@ -170,7 +170,7 @@ def test_switching_token_use_updates_the_pool_in_place(blog):
 
     switched = blog_config()
     switched[f"{NS}:tokenUse"] = "access"
-    before, after = blog.one(POOL), run_program(switched).one(POOL)
+    before, after = blog.one(POOL), run_program(PROJECT, switched).one(POOL)
     changed = {k for k in before.inputs.keys() | after.inputs.keys()
                if before.inputs.get(k) != after.inputs.get(k)}
     assert changed == {"userPoolTier", "lambdaConfig"}
@@ -341,9 +341,9 @@ def test_editing_groups_users_and_routes_leaves_the_pool_untouched(blog):
     edited[f"{NS}:users"] = [{"username": "newuser", "groups": ["auditor"]},
                              {"username": "adminuser", "groups": ["admin"]}]
     edited[f"{NS}:routes"].append(
-        {"route": "DELETE /items/{id}", "function": "admin_user", "groups": ["admin", "auditor"]})
+        {"route": "DELETE /items/{id}", "function": "hello", "groups": ["admin", "auditor"]})
     edited[f"{NS}:routes"].pop(1)
-    after = run_program(edited)
+    after = run_program(PROJECT, edited)
     assert after.one(POOL).inputs == blog.one(POOL).inputs
     assert after.one(POOL).name == blog.one(POOL).name
     # and the edits did take effect
@@ -367,12 +367,12 @@ def test_config_handed_over_in_the_environment_is_read_too(monkeypatch):
     config = blog_config()
     config[f"{NS}:stageName"] = "FromEnv"
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(flatten_config(config)))
-    run = run_pulumi(lambda: runpy.run_path(str(PROGRAM)) and None, {})
+    run = run_program(PROJECT, {})
     assert run.one("aws:apigatewayv2/stage:Stage").inputs["name"] == "FromEnv"
     config[f"{NS}:stagename"] = "typo"
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(flatten_config(config)))
     with pytest.raises(pulumi.RunError, match=f"{NS}:stagename: unknown config key"):
-        run_pulumi(lambda: runpy.run_path(str(PROGRAM)) and None, {})
+        run_program(PROJECT, {})
 
 
 def test_the_trigger_grants_exactly_the_scopes_the_deployed_routes_demand(case):
@@ -381,7 +381,7 @@ def test_the_trigger_grants_exactly_the_scopes_the_deployed_routes_demand(case):
     scope check (API Gateway: at least one scope in common) exactly when the user is in one of
     the route's groups."""
     config, run = case
-    handler = load_handler("pre_token_generation").handler
+    handler = load_handler("trigger").handler
     token_use = config.get(f"{NS}:tokenUse", "id")
     routes = {r.inputs["routeKey"]: set(r.inputs["authorizationScopes"])
               for r in run.of_type(ROUTE) if "authorizationScopes" in r.inputs}
@@ -404,8 +404,8 @@ def test_the_trigger_grants_exactly_the_scopes_the_deployed_routes_demand(case):
 
 
 def test_function_descriptions_stay_within_lambdas_limit_with_many_routes():
-    run = run_program(generated_config(120, 3, functions=("regular_user",)))
-    (served,) = [f for f in run.of_type(FUNCTION) if f.name == "regular-user"]
+    run = run_program(PROJECT, generated_config(120, 3))
+    (served,) = [f for f in run.of_type(FUNCTION) if f.name == "hello"]
     assert served.inputs["description"].startswith("Serves GET /res000, POST /res000, ")
     assert all(len(f.inputs.get("description", "")) <= 256 for f in run.of_type(FUNCTION))
 

@@ -18,7 +18,8 @@ from pulumi.runtime.sync_await import _sync_await
 
 from jwt_scoped.package import PACKAGE, PREVIOUS_PACKAGE, type_token
 from jwt_scoped.provider import COMPONENTS, provider, schema
-from jwt_scoped.recording import ROOT, RecordingMocks, Run, run_pulumi
+from fixtures.stacks import ROOT
+from jwt_scoped.recording import RecordingMocks, Run, run_pulumi
 from plugin import schema as schema_script
 
 POOL = type_token("ScopedIdentityPool")
@@ -120,7 +121,7 @@ def test_the_api_builds_from_another_languages_inputs_with_computed_maps():
              "scopes": {"admin": "admin-client123", "regular": "regular-client123"},
              "routes": [{"routeKey": "GET /orders", "function": "orders",
                          "scopes": ["admin", "regular"]},
-                        {"routeKey": "GET /health", "function": "orders", "public": True},
+                        {"routeKey": "GET /health", "function": "orders", "access": "public"},
                         {"routeKey": "ANY /admin/{proxy+}", "function": "orders",
                          "scopes": ["admin"]}],
              "stageName": "Test", "throttlingBurstLimit": 20,

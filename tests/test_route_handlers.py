@@ -81,14 +81,20 @@ PAYLOAD_2_0 = {
     "isBase64Encoded": False,
 }
 
+# One handler greets each route by name, with the blog's words for the blog's routes.
 ROUTES = [
-    pytest.param("admin_user", "Hello from Admin User", id="AdminUser"),
-    pytest.param("regular_user", "Hello from Regular User", id="RegularUser"),
+    pytest.param("GET /AdminUser", "Hello from Admin User", id="AdminUser"),
+    pytest.param("GET /RegularUser", "Hello from Regular User", id="RegularUser"),
+    pytest.param("POST /documents/{id}", "Hello from documents", id="path-parameter"),
+    pytest.param("ANY /admin/{proxy+}", "Hello from admin", id="greedy"),
+    pytest.param("GET /", "Hello from the API", id="root"),
+    pytest.param("$default", "Hello from the API", id="default-route"),
 ]
 
 
-def request_with(claims=None, authorizer=True):
+def request_with(claims=None, authorizer=True, route_key="GET /AdminUser"):
     evt = copy.deepcopy(PAYLOAD_2_0)
+    evt["routeKey"] = evt["requestContext"]["routeKey"] = route_key
     if not authorizer:
         del evt["requestContext"]["authorizer"]
     elif claims is not None:
@@ -96,39 +102,38 @@ def request_with(claims=None, authorizer=True):
     return evt
 
 
-def answer(function_name, evt):
-    response = load_handler(function_name).handler(evt, None)
+def answer(evt):
+    response = load_handler("hello").handler(evt, None)
     assert response["statusCode"] == 200
     assert response["headers"] == {"content-type": "application/json"}
     assert set(response) == {"statusCode", "headers", "body"}
     return json.loads(response["body"])
 
 
-@pytest.mark.parametrize("function_name, message", ROUTES)
-def test_id_token_caller_is_its_cognito_username(function_name, message):
-    assert answer(function_name, request_with(ID_TOKEN_CLAIMS)) == {
+@pytest.mark.parametrize("route_key, message", ROUTES)
+def test_id_token_caller_is_its_cognito_username(route_key, message):
+    assert answer(request_with(ID_TOKEN_CLAIMS, route_key=route_key)) == {
         "message": message,
         "caller": "adminuser",
     }
 
 
-@pytest.mark.parametrize("function_name, message", ROUTES)
-def test_access_token_caller_is_its_username(function_name, message):
-    assert answer(function_name, request_with(ACCESS_TOKEN_CLAIMS)) == {
+@pytest.mark.parametrize("route_key, message", ROUTES)
+def test_access_token_caller_is_its_username(route_key, message):
+    assert answer(request_with(ACCESS_TOKEN_CLAIMS, route_key=route_key)) == {
         "message": message,
         "caller": "regularuser",
     }
 
 
-@pytest.mark.parametrize("function_name, message", ROUTES)
-def test_no_authorizer_still_answers_with_no_caller(function_name, message):
-    assert answer(function_name, request_with(authorizer=False)) == {
+@pytest.mark.parametrize("route_key, message", ROUTES)
+def test_no_authorizer_still_answers_with_no_caller(route_key, message):
+    assert answer(request_with(authorizer=False, route_key=route_key)) == {
         "message": message,
         "caller": None,
     }
 
 
-@pytest.mark.parametrize("function_name, message", ROUTES)
 @pytest.mark.parametrize(
     "evt",
     [
@@ -144,5 +149,5 @@ def test_no_authorizer_still_answers_with_no_caller(function_name, message):
     ],
     ids=repr,
 )
-def test_odd_events_answer_with_no_caller_and_never_raise(function_name, message, evt):
-    assert answer(function_name, evt) == {"message": message, "caller": None}
+def test_odd_events_answer_with_no_caller_and_never_raise(evt):
+    assert answer(evt) == {"message": "Hello from the API", "caller": None}

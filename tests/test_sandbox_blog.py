@@ -1,6 +1,6 @@
-"""The blog's stack in the sandbox, end to end on 127.0.0.1: the 401/403/200 matrix through
-``access verify``, the outputs, the tokens the trigger shapes, the access log, and how functions
-run (their own warm process, only their archive on the path, Lambda's environment)."""
+"""The blog's stack in the sandbox, end to end on 127.0.0.1: the outputs and state it writes, the
+token helper, the tokens the trigger shapes, the access log, and how functions run (their own warm
+process, only their archive on the path, Lambda's environment)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ import jwt
 import pytest
 
 from fixtures.stacks import blog_config
-from program import outputs as stack_outputs
+from functions_loader import archive
+from jwt_scoped.access.state import live_model, read_state_file
+from jwt_scoped.cli import main as cli_main
 from jwt_scoped.sandbox.app import outputs_json
-
+from program import outputs as stack_outputs
 from sandbox_harness import ECHO, call, function_code, sign_in, started
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -36,28 +36,42 @@ def test_outputs_are_the_programs_computed_from_local_ids(blog):
     assert blog.cognito.client.describe_user_pool(UserPoolId=pool)["UserPool"]["Id"] == pool
     assert outputs["issuer_url"] == f"https://cognito-idp.us-east-1.amazonaws.com/{pool}"
     assert outputs["scopes"] == {"admin": f"admin-{client}", "regular": f"regular-{client}"}
-    assert outputs["api_url"] == f"{blog.servers[next(iter(blog.servers))].url}/Test"
+    (local,) = blog.api_urls.values()
+    assert outputs["api_url"] == f"{local}/Test"
     assert outputs["route_urls"] == {"GET /AdminUser": f"{outputs['api_url']}/AdminUser",
                                      "GET /RegularUser": f"{outputs['api_url']}/RegularUser"}
-    assert outputs["sandbox"] == {"cognito_endpoint": blog.cognito_endpoint, "region": "us-east-1"}
+    assert outputs["sandbox"] == {"cognito_endpoint": blog.cognito_endpoint, "region": "us-east-1",
+                                  "api_urls": blog.api_urls}
     assert blog.warnings() == []  # everything the blog's stack uses is modelled
     # As `pulumi stack output --json --show-secrets` prints them: sorted, indented, in clear.
     text = outputs_json(outputs)
     assert json.loads(text) == outputs
     assert text.startswith('{\n  "api_url": ') and text.endswith("}\n")
+    assert json.loads(blog.outputs_file.read_text()) == outputs
+
+
+def test_the_state_is_what_pulumi_stack_export_would_give_with_local_ids(blog):
+    """Every resource the program registered, by URN, with its local id: what verify and the
+    token helper read."""
+    model = live_model(read_state_file(blog.state_file))
+    (pool,) = model.pools
+    assert pool.id == blog.outputs["user_pool_id"]
+    assert [c.id for c in pool.clients] == [blog.outputs["app_client_id"]]
+    assert {u.username: u.password for u in pool.users} == blog.outputs["test_user_passwords"]
+    (api,) = model.apis
+    assert api.invoke_url == blog.outputs["api_url"]
+    urns = {r.urn for r in blog.run.registered}
+    assert {route.urn for route in api.routes} <= urns and pool.urn in urns
 
 
 def test_the_token_helper_prints_the_token_the_api_takes(blog, tmp_path, capsys, monkeypatch):
-    from jwt_scoped.sandbox.token import main as token_main
-
-    outputs = tmp_path / "outputs.json"
-    blog.write_outputs(outputs)
     monkeypatch.delenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", raising=False)
-    assert token_main(["regularuser", "--outputs", str(outputs)]) == 0
+    monkeypatch.chdir(tmp_path)  # any folder: the state names everything
+    assert cli_main(["token", "regularuser", "--state", str(blog.state_file)]) == 0
     token = capsys.readouterr().out.strip()
     assert jwt.decode(token, options={"verify_signature": False})["token_use"] == "id"
     assert call(blog.outputs["route_urls"]["GET /RegularUser"], token=token).status == 200
-    assert token_main(["nobody", "--outputs", str(outputs)]) == 2
+    assert cli_main(["token", "nobody", "--state", str(blog.state_file)]) == 2
     assert "no test user 'nobody'; the stack has: adminuser, regularuser" in capsys.readouterr().err
 
 
@@ -119,7 +133,7 @@ def test_one_access_log_line_per_request_in_the_stages_format(blog):
 
 
 # A trigger that runs the real one and records the event Cognito sent it in a claim; and
-# admin_user replaced by the harness's ECHO, which shows what a function sees.
+# the route function replaced by the harness's ECHO, which shows what a function sees.
 RECORDING_TRIGGER = """
 import json
 import real_handler
@@ -134,12 +148,12 @@ def handler(event, context):
 
 @pytest.fixture(scope="module")
 def instrumented(tmp_path_factory):
-    trigger_dir = ROOT / "functions" / "pre_token_generation"
-    edits = [function_code("admin-user", {"handler.py": ECHO}),
+    trigger = archive("trigger")
+    edits = [function_code("hello", {"handler.py": ECHO}),
              function_code("identity-pre-token", {
                  "handler.py": RECORDING_TRIGGER,
-                 "real_handler.py": (trigger_dir / "handler.py").read_text(),
-                 "scope_format.py": (ROOT / "components" / "scope_format.py").read_text()})]
+                 "real_handler.py": Path(trigger["handler.py"]).read_text(),
+                 "scope_format.py": Path(trigger["scope_format.py"]).read_text()})]
 
     def edit(typ, name, inputs):
         for one in edits:
@@ -174,7 +188,7 @@ def test_functions_run_warm_in_their_own_process_with_lambdas_environment(instru
     first, second = call(url, token=token).json(), call(url, token=token).json()
     assert first["pid"] == second["pid"] != os.getpid()  # warm: the same process again
     name = next(f.id for f in instrumented.run.of_type("aws:lambda/function:Function")
-                if f.name == "admin-user")
+                if f.name == "hello")
     task_root = first["cwd"]
     assert Path(task_root).name == name and sorted(os.listdir(task_root)) == ["handler.py"]
     assert first["path"][0] == task_root

@@ -7,8 +7,9 @@ mocks, before the local provider creates them), and the sandbox answering as AWS
 - an authorizer with the wrong audience: every token is refused with 401;
 - a trigger archive without ``scope_format.py``, a trigger Cognito may not invoke, one that
   raises or one that times out: nobody can sign in (``UserLambdaValidationException``);
-- an integration left at API Gateway's default payload format (1.0): the handler no longer
-  finds the caller; a stage without ``autoDeploy``: nothing is served.
+- an integration left at API Gateway's default payload format (1.0), which the components never
+  register: the sandbox says it does not serve it, and its routes answer 500; a stage without
+  ``autoDeploy``: nothing is served.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ TRIGGER = "identity-pre-token"
 
 
 def faulty(tmp_path, edit, **options):
-    return started(blog_config(), tmp_path / "logs", edit=edit, **options)
+    return started(blog_config(), tmp_path / "sandboxes", edit=edit, **options)
 
 
 def matrix_with(tmp_path, capsys, monkeypatch, edit, **options):
@@ -48,10 +49,11 @@ def test_without_api_gateways_invoke_permission_the_route_answers_500(tmp_path, 
                                                                       monkeypatch):
     log = io.StringIO()
     edit = drop(PERMISSION, lambda i: i["principal"] == "apigateway.amazonaws.com"
-                and ":function:admin-user" in i["function"])  # permissions name functions by ARN
+                and ":function:hello" in i["function"])  # permissions name functions by ARN
     code, changed, _ = matrix_with(tmp_path, capsys, monkeypatch, edit, access_log=log)
-    # The authorizer still answers first: only the call that reaches the function changes.
-    assert (code, changed) == (1, {("GET /AdminUser", "adminuser"): 500})
+    # The authorizer still answers first: only the calls that reach the function change.
+    assert (code, changed) == (1, {cell: 500 for cell, status in BLOG_MATRIX.items()
+                                   if status == 200})
     errors = {json.loads(line)["integrationError"] for line in log.getvalue().splitlines()
               if json.loads(line)["status"] == "500"}
     assert errors == {NO_PERMISSION}
@@ -147,15 +149,15 @@ def test_a_trigger_that_times_out_stops_sign_in(tmp_path):
     assert message.endswith("Error: Task timed out after 1.00 seconds.")
 
 
-def test_api_gateways_default_payload_format_hides_the_caller(tmp_path):
+def test_api_gateways_default_payload_format_is_named_as_not_served(tmp_path):
     edit = change("aws:apigatewayv2/integration:Integration", lambda name, i: {
         k: v for k, v in i.items() if k != "payloadFormatVersion"})
     with faulty(tmp_path, edit) as sandbox:
         token = sign_in(sandbox, "adminuser")["IdToken"]
         answer = call(sandbox.outputs["route_urls"]["GET /AdminUser"], token=token)
-    # Format 1.0 puts the claims at requestContext.authorizer.claims: the handler reads 2.0.
-    assert answer.status == 200
-    assert answer.json() == {"message": "Hello from Admin User", "caller": None}
+        warnings = sandbox.warnings()
+    assert (answer.status, answer.body) == (500, b'{"message":"Internal Server Error"}')
+    assert len(warnings) == 1 and "payload format 1.0 is not modelled" in warnings[0]
 
 
 def test_a_stage_without_auto_deploy_serves_nothing(tmp_path, capsys, monkeypatch):

@@ -21,7 +21,7 @@ def scaled(tmp_path_factory):
     # Both route functions echo the event they get (the statuses stay those of the real ones:
     # a 200 for every call that reaches them).
     def edit(typ, name, inputs):
-        for function in ("admin-user", "regular-user"):
+        for function in ("hello",):
             inputs = function_code(function, {"handler.py": ECHO})(typ, name, inputs)
         return inputs
 

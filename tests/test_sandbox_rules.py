@@ -20,19 +20,25 @@ from jwt_scoped.sandbox.cognito import TriggerIssuer, token_lifetime
 from jwt_scoped.sandbox.cors import origin_allowed, preflight_headers, response_headers, without_cors_headers
 from jwt_scoped.sandbox.gateway import source_arn
 from jwt_scoped.sandbox.jwt_authorizer import (
+    BAD_ALGORITHM,
     BAD_AUDIENCE,
     BAD_ISSUER,
+    BAD_SIGNATURE,
     EXPIRED,
+    MALFORMED,
     NOT_YET_VALID,
+    UNKNOWN_KEY,
     challenge,
     claim_strings,
     claims_problem,
+    public_key,
     scopes_admit,
     token_from,
+    verify,
 )
 from jwt_scoped.sandbox.lambdas import AccessDenied, FunctionNotFound, FunctionSpec, LambdaError, Permission
 from jwt_scoped.sandbox.moto_hook import Group, TokenRequest, TriggerFailed, moto_version_problem
-from jwt_scoped.sandbox.payload import Context, MalformedResponse, Request, event_v2, response_v1, response_v2
+from jwt_scoped.sandbox.payload import Context, MalformedResponse, Request, event_v2, response_v2
 from jwt_scoped.sandbox.provider import random_text
 from jwt_scoped.sandbox.throttle import TokenBucket
 
@@ -300,12 +306,6 @@ def test_payload_2_response_mapping():
             response_v2(bad)
 
 
-def test_payload_1_needs_a_status_code():
-    assert response_v1({"statusCode": 204}).status == 204
-    with pytest.raises(MalformedResponse):
-        response_v1({"message": "hi"})
-
-
 # ---- CORS, throttling, access logs ----------------------------------------------------------
 
 CORS = Cors(allow_origins=("https://app.example.com", "https://*.example.org"),
@@ -370,6 +370,10 @@ def test_token_comes_from_the_identity_source_bare_or_bearer():
     assert token_from(source, {"authorization": "Bearer abc"}, {}) == "abc"
     assert token_from(source, {"authorization": "bearer abc"}, {}) == "abc"
     assert token_from(source, {"authorization": "abc"}, {}) == "abc"
+    # White space around a value is not part of it, bare or after Bearer alike.
+    assert token_from(source, {"authorization": "abc  "}, {}) == "abc"
+    assert token_from(source, {"authorization": "Bearer abc  "}, {}) == "abc"
+    assert token_from(source, {"authorization": "Bearer "}, {}) is None
     assert token_from(source, {}, {}) is None
     assert token_from("$request.querystring.token", {}, {"token": "q"}) == "q"
 
@@ -387,6 +391,55 @@ def test_claims_checks_in_aws_order():
     assert claims_problem({**access, "client_id": "client-1"}, AUTHORIZER, 100) is None
     assert claims_problem({**good, "aud": "client-2", "client_id": "client-1"}, AUTHORIZER,
                           100) == BAD_AUDIENCE
+    # A time that is not a finite number never passes: a token whose exp is "never" is expired.
+    for exp in (float("inf"), float("nan"), "300", True, None):
+        assert claims_problem({**good, "exp": exp}, AUTHORIZER, 100) == EXPIRED, exp
+    assert claims_problem({**good, "nbf": float("-inf")}, AUTHORIZER, 100) == NOT_YET_VALID
+
+
+def _signed(payload: str, key, kid: str = "k1", alg: str = "RS256") -> str:
+    """A compact JWS over ``payload`` exactly as written (not re-encoded)."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    head = b64(json.dumps({"kid": kid, "alg": alg}).encode()) + "." + b64(payload.encode())
+    signature = key.sign(head.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return head + "." + b64(signature)
+
+
+def test_tokens_are_verified_with_parsed_keys_and_strict_json():
+    import jwt as pyjwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(pyjwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    public = public_key(jwk)
+    keys = {"k1": public}
+
+    def lookup(issuer, kid):
+        return keys.get(kid)
+
+    claims = '{"iss": "https://issuer.example", "aud": "client-1", "exp": %s, "iat": 50}'
+    assert verify(_signed(claims % "200", key), AUTHORIZER, lookup, 100).claims["exp"] == 200
+    assert verify(_signed(claims % "200", key), AUTHORIZER, lookup, 300).error == EXPIRED
+    # Python's json reads NaN and Infinity; a JWT's claims are JSON, which has neither.
+    for never in ("NaN", "Infinity", "1e999"):
+        verdict = verify(_signed(claims % never, key), AUTHORIZER, lookup, 100)
+        assert verdict.claims is None and verdict.error in (MALFORMED, EXPIRED), never
+    twice = '{"iss": "https://issuer.example", "aud": "client-1", "aud": "x", "exp": 200}'
+    assert verify(_signed(twice, key), AUTHORIZER, lookup, 100).error == MALFORMED
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assert verify(_signed(claims % "200", other), AUTHORIZER, lookup, 100).error == BAD_SIGNATURE
+    assert verify(_signed(claims % "200", key, kid="k2"), AUTHORIZER, lookup,
+                  100).error == UNKNOWN_KEY
+    assert verify(_signed(claims % "200", key, alg="HS256"), AUTHORIZER, lookup,
+                  100).error == BAD_ALGORITHM
+    assert verify("not.a.jwt", AUTHORIZER, lookup, 100).error == MALFORMED
 
 
 def test_route_scopes_any_one_admits_and_none_means_any_valid_token():

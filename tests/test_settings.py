@@ -8,15 +8,15 @@ import copy
 import pulumi
 import pytest
 
+from fixtures.stacks import NS, PROJECT, blog_config
+from jwt_scoped.http_api import ApiRoute
 from jwt_scoped.identity_pool import ScopedIdentityPoolArgs
 from jwt_scoped.modes import RouteAccess
-from jwt_scoped.specs import GroupSpec, UserSpec
 from jwt_scoped.recording import RecordingMocks, run_program
-from fixtures.stacks import NS, blog_config
+from jwt_scoped.specs import GroupSpec, UserSpec
 from program.config import ConfigError, decode_config_value, parse_settings, parse_stack_config
-from program.stack import RouteSpec
 
-FUNCTIONS = {"admin_user", "regular_user", "pre_token_generation"}
+FUNCTIONS = {"hello", "other"}
 
 
 def blog_raw() -> dict:
@@ -38,28 +38,29 @@ def one_problem(raw: dict) -> str:
 
 def test_the_blog_config_parses_to_the_blogs_system():
     settings = parse_settings(blog_raw(), functions=FUNCTIONS)
-    assert settings.groups == (GroupSpec(name="admin", description="May call every route"),
-                               GroupSpec(name="regular"))
-    assert settings.users == (UserSpec(username="adminuser", groups=("admin", "regular")),
-                              UserSpec(username="regularuser", groups=("regular",)))
+    assert settings.identity.groups == (
+        GroupSpec(name="admin", description="Calls the admin routes"), GroupSpec(name="regular"))
+    assert settings.identity.users == (
+        UserSpec(username="adminuser", groups=("admin", "regular")),
+        UserSpec(username="regularuser", groups=("regular",)))
     assert settings.routes == (
-        RouteSpec(route="GET /AdminUser", function="admin_user", groups=("admin",)),
-        RouteSpec(route="GET /RegularUser", function="regular_user", groups=("regular",)))
-    assert settings.stage_name == "Test"
-    assert settings.token_use == "id"
+        ApiRoute(route_key="GET /AdminUser", function="hello", scopes=("admin",)),
+        ApiRoute(route_key="GET /RegularUser", function="hello", scopes=("regular",)))
+    assert settings.api["stage_name"] == "Test"
+    assert settings.identity.token_use == "id"
     assert settings.identity.protect is False
-    assert settings.functions == ("admin_user", "regular_user")
+    assert settings.functions == ("hello",)
 
 
 def test_defaults_apply_to_every_optional_key():
     minimal = {"groups": [{"name": "a"}],
-               "routes": [{"route": "GET /", "function": "admin_user", "groups": ["a"]}]}
+               "routes": [{"route": "GET /", "function": "hello", "groups": ["a"]}]}
     settings = parse_settings(minimal, functions=FUNCTIONS)
     # The components' own defaults, untouched: the config layer sets only what is given.
-    assert settings.identity == ScopedIdentityPoolArgs(groups=settings.groups)
-    assert settings.api == {}
-    assert (settings.stage_name, settings.token_use, settings.identity.protect,
-            settings.users) == ("$default", "id", True, ())
+    assert settings.identity == ScopedIdentityPoolArgs(groups=settings.identity.groups)
+    assert set(settings.api) == {"routes"}
+    assert (settings.identity.token_use, settings.identity.protect,
+            tuple(settings.identity.users)) == ("id", True, ())
 
 
 def test_values_as_pulumi_hands_them_over_are_decoded():
@@ -84,9 +85,9 @@ def test_values_as_pulumi_hands_them_over_are_decoded():
     (lambda c: c["routes"][0].update(route="/AdminUser"), "routes[0].route", "'/AdminUser'"),
     (lambda c: c["routes"][0].update(route="GET /a//b"), "routes[0].route", "'GET /a//b'"),
     (lambda c: c["routes"][0].update(route="GET /{proxy+}/x"), "routes[0].route", "'{proxy+}'"),
-    (lambda c: c["routes"][0].update(function="nope"), "routes[0].function", "functions/nope/"),
-    (lambda c: c["routes"][0].update(function="pre_token_generation"), "routes[0].function",
-     "'pre_token_generation'"),
+    (lambda c: c["routes"][0].update(function="helo"), "routes[0].function",
+     "unknown function 'helo' (did you mean 'hello'?)"),
+    (lambda c: c["routes"][0].update(function="trigger"), "routes[0].function", "'trigger'"),
     (lambda c: c["routes"][0].update(function="../etc"), "routes[0].function", "'../etc'"),
     (lambda c: c["groups"].append({"name": "has space"}), "groups[2].name", "'has space'"),
     (lambda c: c["groups"].append({"name": 'q"uote'}), "groups[2].name", "'q\"uote'"),
@@ -113,12 +114,12 @@ def test_values_as_pulumi_hands_them_over_are_decoded():
     (lambda c: c["routes"][0].update(access="private"), "routes[0].access", "'private'"),
     (lambda c: c["routes"][0].update(access="public"), "routes[0].groups", "'public' admits everyone"),
     (lambda c: c["routes"][0].update(access="signed-in"), "routes[0].groups",
-     "admits every signed-in user"),
+     "admits every signed-in caller"),
     (lambda c: (c["routes"][0].update(access="groups"), c["routes"][0].pop("groups")),
-     "routes[0]", "missing 'groups'"),
+     "routes[0].groups", "names no scope (group) that may call it"),
     (lambda c: c.update(route=[]), "route", "'routes'"),
     (lambda c: c["routes"][0].update(group=["admin"]), "routes[0].group", "'groups'"),
-    (lambda c: c["routes"][0].update(groups=[]), "routes[0].groups", "expected 1 to 10 entries"),
+    (lambda c: c["routes"][0].update(groups=[]), "routes[0].groups", "names no scope (group)"),
     (lambda c: c["routes"][0].update(groups=["admin", "admin"]), "routes[0].groups", "'admin'"),
     (lambda c: c.update(groups=[]), "groups", "groups are what routes admit"),
     (lambda c: c.update(routes="GET /x"), "routes", "'GET /x'"),
@@ -134,18 +135,18 @@ def test_more_than_ten_groups_on_a_route_is_refused():
     raw = blog_raw()
     raw["groups"] = [{"name": f"g{i}"} for i in range(11)]
     raw["users"] = []
-    raw["routes"] = [{"route": "GET /x", "function": "admin_user",
+    raw["routes"] = [{"route": "GET /x", "function": "hello",
                       "groups": [f"g{i}" for i in range(11)]}]
     message = one_problem(raw)
-    assert message == (f"{NS}:routes[0].groups: expected 1 to 10 entries, got 11: API Gateway "
+    assert message == (f"{NS}:routes[0].groups: expected 0 to 10 entries, got 11: API Gateway "
                        "allows at most 10 scopes per route (hard quota)")
     raw["routes"][0]["groups"].pop()
-    assert len(parse_settings(raw, functions=FUNCTIONS).routes[0].groups) == 10
+    assert len(parse_settings(raw, functions=FUNCTIONS).routes[0].scopes) == 10
 
 
 def test_more_than_three_hundred_routes_is_refused():
     raw = blog_raw()
-    raw["routes"] = [{"route": f"GET /r{i}", "function": "admin_user", "groups": ["admin"]}
+    raw["routes"] = [{"route": f"GET /r{i}", "function": "hello", "groups": ["admin"]}
                      for i in range(301)]
     assert one_problem(raw) == (f"{NS}:routes: expected 1 to 300 entries, got 301: an HTTP API "
                                 "holds at most 300 routes (a quota AWS can raise)")
@@ -201,12 +202,12 @@ def test_a_list_written_as_one_string_is_refused_with_the_yaml_list_form():
 
 def test_route_access_modes():
     raw = blog_raw()
-    raw["routes"] += [{"route": "GET /health", "function": "admin_user", "access": "public"},
-                      {"route": "GET /me", "function": "regular_user", "access": "signed-in"},
-                      {"route": "GET /x", "function": "regular_user", "access": "groups",
+    raw["routes"] += [{"route": "GET /health", "function": "hello", "access": "public"},
+                      {"route": "GET /me", "function": "other", "access": "signed-in"},
+                      {"route": "GET /x", "function": "other", "access": "groups",
                        "groups": ["admin"]}]
     routes = parse_settings(raw, functions=FUNCTIONS).routes
-    assert [(r.access, tuple(r.groups or ())) for r in routes] == [
+    assert [(r.access, tuple(r.scopes or ())) for r in routes] == [
         (RouteAccess.GROUPS, ("admin",)), (RouteAccess.GROUPS, ("regular",)),
         (RouteAccess.PUBLIC, ()), (RouteAccess.SIGNED_IN, ()), (RouteAccess.GROUPS, ("admin",))]
 
@@ -227,10 +228,10 @@ def test_the_program_refuses_bad_config_before_registering_anything():
     config[f"{NS}:tokenUse"] = "both"
     mocks = RecordingMocks()
     with pytest.raises(pulumi.RunError) as caught:
-        run_program(config, mocks=mocks)
+        run_program(PROJECT, config, mocks=mocks)
     assert mocks.registered == []
     message = str(caught.value)
-    assert f"{NS}:routes[0].groups: unknown group 'admn'" in message
+    assert f"{NS}:routes[0].groups: unknown scope 'admn' (did you mean 'admin'?)" in message
     assert f"{NS}:tokenUse: unknown token use 'both'" in message
 
 
@@ -239,4 +240,4 @@ def test_the_program_reports_unknown_keys_of_its_namespace_only():
     config[f"{NS}:tokenUsage"] = "id"
     config["aws:profile"] = "someone"  # other namespaces are not ours to judge
     with pytest.raises(pulumi.RunError, match=f"{NS}:tokenUsage: unknown config key"):
-        run_program(config)
+        run_program(PROJECT, config)

@@ -27,6 +27,8 @@ with open(LOG, "a") as log:
 args = sys.argv[1:]
 if args[0] == "-c":
     sys.stdout.write(f"{{VERSION}}\\t{{BASE}}\\t{{sys.argv[0]}}\\n")
+elif args[:2] == ["-m", "pip"] and os.environ.get("FAKE_PIP_OK"):
+    sys.exit(0)
 elif args[:2] == ["-m", "venv"]:
     venv = args[-1]
     if "--clear" in args and os.path.isdir(os.path.join(venv, "bin")):
@@ -59,8 +61,8 @@ def fake_venv(folder: Path, version: str, base: str, log: Path) -> Path:
 
 
 def run(tmp_path: Path, python: str, venv: Path, *args: str,
-        script: Path = SCRIPT) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHON": python, "VENV": str(venv)}
+        script: Path = SCRIPT, **env_vars: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHON": python, "VENV": str(venv), **env_vars}
     return subprocess.run([BASH, str(script), *args], env=env, cwd=tmp_path, capture_output=True,
                           text=True, timeout=60, check=False)
 
@@ -150,3 +152,34 @@ def test_the_virtualenv_of_another_interpreter_is_rebuilt_with_the_chosen_one(tm
                            text=True, check=True)
     assert probe.stdout.split("\t")[:2] == ["3.12.1", "/opt/python3.12"]
 
+
+
+def test_the_install_runs_once_and_again_only_when_the_requirements_change(tmp_path):
+    """A second start does not re-check pip (seconds on every start); the first says what it
+    installs, and a changed requirements file (here: the stamp it is compared with) installs
+    again."""
+    log = tmp_path / "calls.log"
+    python = fake_python(tmp_path / "py" / "python3.12", "3.12.1", "/opt/python3.12", log)
+    venv = tmp_path / "venv"
+
+    def pip_calls() -> int:
+        return sum(call[1:3] == ["-m", "pip"] for call in calls(log))
+
+    first = run(tmp_path, str(python), venv, FAKE_PIP_OK="1")
+    assert pip_calls() == 1
+    assert "installing requirements-dev.txt into" in first.stderr
+    second = run(tmp_path, str(python), venv, FAKE_PIP_OK="1")
+    assert pip_calls() == 1 and "installing" not in second.stderr
+    (venv / ".installed-from").write_text("the requirements of another day\n")
+    run(tmp_path, str(python), venv, FAKE_PIP_OK="1")
+    assert pip_calls() == 2
+
+
+def test_a_failed_install_is_tried_again_next_time(tmp_path):
+    log = tmp_path / "calls.log"
+    python = fake_python(tmp_path / "py" / "python3.12", "3.12.1", "/opt/python3.12", log)
+    venv = tmp_path / "venv"
+    assert run(tmp_path, str(python), venv).returncode == 17  # the stand-in's pip fails
+    assert not (venv / ".installed-from").exists()
+    run(tmp_path, str(python), venv, FAKE_PIP_OK="1")
+    assert sum(call[1:3] == ["-m", "pip"] for call in calls(log)) == 2

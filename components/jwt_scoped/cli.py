@@ -35,6 +35,14 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C before a command took over the signal (while importing)
+        print("Interrupted; stopped.", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
         args = parser().parse_args(argv)
     except ModuleNotFoundError as error:  # the tools' own dependencies are an extra
         print(f"error: {error.name} is not installed: the jwt-scoped command needs "

@@ -109,7 +109,7 @@ class ScopedHttpApiArgs:
     ``<issuer>/.well-known/jwks.json``."""
     audiences: Sequence[pulumi.Input[str]] = field(metadata=rules(
         count=(1, r.MAX_AUDIENCES), why=r.AUDIENCES_QUOTA))
-    """Accepted ``aud`` (or, where a token has none, ``client_id``) values: 1 to 50."""
+    """Accepted ``aud`` (or, where a token has none, ``client_id``) values."""
     functions: Mapping[str, pulumi.Input[str]]
     """Route handlers by key: each one's Lambda function ARN (HTTP APIs integrate a function by
     its plain ARN). Each gets one integration and one invoke permission."""
@@ -119,15 +119,15 @@ class ScopedHttpApiArgs:
     literal scopes of any issuer (``{"read": "orders:read"}``)."""
     routes: Sequence[ApiRoute] = field(metadata=rules(
         count=(1, r.MAX_ROUTES_PER_API), unique=(_route_key_of, "route"), why=r.ROUTES_QUOTA))
-    """The routes, 1 to 300; every function must serve at least one."""
+    """The routes; every function must serve at least one."""
     stage_name: str | None = field(default=r.DEFAULT_STAGE, metadata=rules(
         check=r.stage_name_problem))
     """The stage to auto-deploy. ``$default`` serves at the API's root URL."""
     throttling_burst_limit: int | None = field(default=100, metadata=rules(
-        check=lambda v: r.whole_range_problem("burst limit", v, *r.THROTTLING_BURST_RANGE)))
+        check=r.WholeRange("burst limit", *r.THROTTLING_BURST_RANGE)))
     """The stage's default-route burst limit (requests)."""
     throttling_rate_limit: float | None = field(default=50.0, metadata=rules(
-        check=lambda v: r.range_problem("rate limit", v, *r.THROTTLING_RATE_RANGE)))
+        check=r.NumberRange("rate limit", *r.THROTTLING_RATE_RANGE)))
     """The stage's default-route steady rate, requests per second."""
     cors_origins: Sequence[str] | None = field(default=(), metadata=rules(
         each=r.cors_origin_problem, count=(0, r.MAX_CORS_ORIGINS),
@@ -136,7 +136,7 @@ class ScopedHttpApiArgs:
     (``https://app.example.com``, no trailing ``/``) or ``*``. Empty: no CORS configuration.
     Routes that demand a token and would catch a preflight get a public ``OPTIONS`` route."""
     log_retention_days: int | None = field(default=r.DEFAULT_LOG_RETENTION_DAYS, metadata=rules(
-        check=r.log_retention_problem))
+        check=r.LogRetention()))
     """Days CloudWatch Logs keeps the access logs (and the CORS preflight function's logs)."""
     tags: Mapping[str, str] | None = field(default_factory=dict, metadata=rules(
         check=r.mapping_problem))
@@ -167,7 +167,8 @@ class ScopedHttpApiArgs:
                 found.append(Problem("functions", f"function key {PREFLIGHT_FUNCTION_KEY!r} is "
                                                   "reserved for the CORS preflight answer"))
         keys = [route.route_key for route in routes]
-        readable = all(isinstance(route.access, RouteAccess) for route in routes)
+        readable = all(choice_problem(RouteAccess, "access", route.access) is None
+                       for route in routes)
         if self.cors_origins and readable and not any(route_key_problem(k) for k in keys):
             found += [Problem(f"routes[{self.routes.index(routes[keys.index(key)])}]", message)
                       for key, message in preflight_problems(_protected(routes)).items()]
@@ -241,7 +242,7 @@ class ScopedHttpApi(pulumi.ComponentResource):
             tags=args.tags or None, opts=child)
 
         self.authorizer = aws.apigatewayv2.Authorizer(
-            f"{name}-jwt", api_id=self.api.id, authorizer_type="JWT", name=f"{name}-jwt",
+            f"{name}-jwt", api_id=self.api.id, authorizer_type=JWT_AUTHORIZATION, name=f"{name}-jwt",
             identity_sources=[IDENTITY_SOURCE],
             jwt_configuration={"issuer": args.issuer, "audiences": (
                 list(args.audiences) if isinstance(args.audiences, Sequence) else args.audiences)},

@@ -36,8 +36,8 @@ class ScopedIdentityPoolArgs:
     groups: Sequence[GroupSpec] = field(metadata=rules(
         count=(1, None), unique=(lambda g: getattr(g, "name", None), "group"),
         why="groups are what routes admit"))
-    """Cognito groups; membership of one grants the scope ``<group>-<appClientId>``. At least
-    one: groups are what routes admit."""
+    """Cognito groups; membership of one grants the scope ``<group>-<appClientId>``: groups are
+    what routes admit."""
     users: Sequence[UserSpec] | None = field(default=(), metadata=rules(
         unique=(_username_key, "username (case-insensitive)")))
     """Test users, each with a generated permanent password (the ``user_passwords`` output, a
@@ -51,27 +51,25 @@ class ScopedIdentityPoolArgs:
             each=r.callback_url_problem, count=(1, r.MAX_CALLBACK_URLS),
             unique=(lambda url: url, "callback URL"),
             why=r.CALLBACK_URLS_WHY))
-    """OAuth redirect URLs of the app client: https, or http for ``localhost`` only; 1-100."""
+    """OAuth redirect URLs of the app client: https, or http for ``localhost`` only."""
     domain_prefix: str | None = field(default=None, metadata=rules(
         check=r.domain_prefix_problem))
     """Hosted UI prefix (``<prefix>.auth.<region>.amazoncognito.com``); by default
-    ``<project>-<stack>-<8 random characters>``. Lowercase letters, digits and hyphens, without
-    ``aws``, ``amazon`` or ``cognito``."""
+    ``<project>-<stack>-`` and random characters. Lowercase letters, digits and hyphens,
+    without ``aws``, ``amazon`` or ``cognito``."""
     id_token_validity_minutes: int | None = field(default=60, metadata=rules(
-        check=lambda v: r.whole_range_problem("ID token validity", v, *r.TOKEN_MINUTES_RANGE)))
-    """ID token lifetime in minutes, 5-1440."""
+        check=r.WholeRange("ID token validity", *r.TOKEN_MINUTES_RANGE)))
+    """ID token lifetime in minutes."""
     access_token_validity_minutes: int | None = field(default=60, metadata=rules(
-        check=lambda v: r.whole_range_problem("access token validity", v,
-                                              *r.TOKEN_MINUTES_RANGE)))
-    """Access token lifetime in minutes, 5-1440."""
+        check=r.WholeRange("access token validity", *r.TOKEN_MINUTES_RANGE)))
+    """Access token lifetime in minutes."""
     refresh_token_validity_days: int | None = field(default=30, metadata=rules(
-        check=lambda v: r.whole_range_problem("refresh token validity", v,
-                                              *r.REFRESH_DAYS_RANGE)))
-    """Refresh token lifetime in days, 1-3650."""
+        check=r.WholeRange("refresh token validity", *r.REFRESH_DAYS_RANGE)))
+    """Refresh token lifetime in days."""
     log_retention_days: int | None = field(default=r.DEFAULT_LOG_RETENTION_DAYS, metadata=rules(
-        check=r.log_retention_problem))
-    """Days CloudWatch Logs keeps the trigger's logs: one of the values CloudWatch Logs accepts
-    (1, 3, 5, 7, 14, 30, 60, 90, ...)."""
+        check=r.LogRetention()))
+    """Days CloudWatch Logs keeps the trigger's logs: one of the values CloudWatch Logs
+    accepts."""
     protect: bool | None = field(default=True, metadata=rules(check=r.boolean_problem))
     """Guard the user pool and every user in it: Cognito deletion protection and Pulumi
     ``protect``. Turn off only for throwaway stacks."""
@@ -173,7 +171,8 @@ class ScopedIdentityPool(pulumi.ComponentResource):
         if args.domain_prefix is not None:
             domain_name: pulumi.Input[str] = args.domain_prefix
         else:
-            suffix = random.RandomString(f"{name}-domain-suffix", length=8, special=False,
+            suffix = random.RandomString(f"{name}-domain-suffix", length=r.DOMAIN_SUFFIX_LENGTH,
+                                         special=False,
                                          upper=False, opts=child)
             base = default_domain_base(pulumi.get_project(), pulumi.get_stack())
             domain_name = pulumi.Output.concat(base, "-", suffix.result)

@@ -65,6 +65,25 @@ class FieldRules:
     """Why the count is what it is, said after a count problem (an AWS quota, ...)."""
 
 
+def limits_of(field_rules: FieldRules | None) -> str:
+    """A field's limits in words, from its rules (``""`` when its rules say no number): what the
+    generated config reference shows beside the field's docstring."""
+    if field_rules is None:
+        return ""
+    parts = []
+    if (text := getattr(field_rules.check, "limits", None)):
+        parts.append(text)
+    if field_rules.count is not None:
+        low, high = field_rules.count
+        if high is None:
+            parts.append(f"at least {low:,} {'entry' if low == 1 else 'entries'}")
+        else:
+            parts.append(f"{low:,} to {high:,} entries")
+    if (text := getattr(field_rules.each, "limits", None)):
+        parts.append(f"each {text}")
+    return "; ".join(parts)
+
+
 def rules(*, check: Check | None = None, each: Check | None = None,
           count: tuple[int, int | None] | None = None,
           unique: tuple[Callable[[Any], Any], str] | None = None,

@@ -73,16 +73,16 @@ class PythonFunctionArgs:
     extra_files: Mapping[str, str] | None = field(default_factory=dict)
     """Archive name -> path of further files to ship beside the handler."""
     description: str | None = field(default=None, metadata=rules(
-        check=lambda v: r.text_problem("description", v, r.LAMBDA_DESCRIPTION_MAX)))
-    """Shown in the Lambda console; at most 256 characters."""
+        check=r.Text("description", r.LAMBDA_DESCRIPTION_MAX)))
+    """Shown in the Lambda console."""
     timeout: int | None = field(default=10, metadata=rules(
-        check=lambda v: r.whole_range_problem("timeout", v, *r.LAMBDA_TIMEOUT_RANGE)))
+        check=r.WholeRange("timeout", *r.LAMBDA_TIMEOUT_RANGE)))
     """Seconds before Lambda stops an invocation."""
     memory_size: int | None = field(default=128, metadata=rules(
-        check=lambda v: r.whole_range_problem("memory size", v, *r.LAMBDA_MEMORY_RANGE)))
+        check=r.WholeRange("memory size", *r.LAMBDA_MEMORY_RANGE)))
     """Megabytes of memory (and proportional CPU)."""
     log_retention_days: int | None = field(default=r.DEFAULT_LOG_RETENTION_DAYS, metadata=rules(
-        check=r.log_retention_problem))
+        check=r.LogRetention()))
     """Days CloudWatch Logs keeps this function's logs; one of the allowed retention values."""
     runtime: str | None = RUNTIME
     """Lambda runtime identifier."""

@@ -1,11 +1,15 @@
 """Pure checks shared by the stack settings and the components: each returns why a value is
-invalid, or ``None``. Numbers are AWS quotas and limits; each carries its source."""
+invalid, or ``None``. Numbers are AWS quotas and limits; each carries its source. The checks
+with a number in them are small objects (``WholeRange``, ``Text``, ``Name``, ``OneOf``) that
+also say their limits in words, for the generated config reference: a number is written here
+once, never again in a docstring."""
 
 from __future__ import annotations
 
 import difflib
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .modes import TokenUse, choice_problem
@@ -43,8 +47,9 @@ GROUP_PRECEDENCE_RANGE = (0, 2**31 - 1)
 # Cognito GroupName/Username allow most printable Unicode; we accept a portable subset because a
 # group name becomes an OAuth scope token (RFC 6749 3.3: no spaces, quotes or backslashes), part
 # of a Pulumi resource name, and a word in the space-separated `scope` claim.
-_NAME = re.compile(r"^[A-Za-z0-9._@+=-]{1,128}$")
-NAME_RULE = "1-128 characters from letters, digits and . _ @ + = -"
+NAME_MAX = 128
+_NAME = re.compile(rf"^[A-Za-z0-9._@+=-]{{1,{NAME_MAX}}}$")
+NAME_RULE = f"1-{NAME_MAX} characters from letters, digits and . _ @ + = -"
 
 # API Gateway's name for the catch-all route and for the stage served at the API's root URL
 # ("Working with routes for HTTP APIs", "Working with stages for HTTP APIs").
@@ -54,7 +59,9 @@ DEFAULT_STAGE = DEFAULT
 _STAGE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 # Cognito prefix domain: CloudFormation AWS::Cognito::UserPoolDomain Domain pattern; the console
-# also refuses the reserved words aws, amazon and cognito in a prefix.
+# also refuses the reserved words aws, amazon and cognito in a prefix. A default prefix ends in
+# this many random characters (a prefix is unique per region).
+DOMAIN_SUFFIX_LENGTH = 8
 _DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 RESERVED_DOMAIN_WORDS = ("aws", "amazon", "cognito")
 
@@ -204,3 +211,78 @@ def issuer_problem(value: object) -> str | None:
     if parts.scheme != "https" or not parts.hostname:
         return f"issuer {value!r} is not an https URL"
     return None
+
+
+# ---- checks that say their limits ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WholeRange:
+    """A whole number from ``low`` to ``high``."""
+
+    what: str
+    low: int
+    high: int
+
+    def __call__(self, value: object) -> str | None:
+        return whole_range_problem(self.what, value, self.low, self.high)
+
+    @property
+    def limits(self) -> str:
+        return f"a whole number, {self.low:,} to {self.high:,}"
+
+
+@dataclass(frozen=True)
+class NumberRange:
+    """A number from ``low`` to ``high``."""
+
+    what: str
+    low: float
+    high: float
+
+    def __call__(self, value: object) -> str | None:
+        return range_problem(self.what, value, self.low, self.high)
+
+    @property
+    def limits(self) -> str:
+        return f"a number, {self.low:,} to {self.high:,}"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string of at most ``max_length`` characters."""
+
+    what: str
+    max_length: int
+
+    def __call__(self, value: object) -> str | None:
+        return text_problem(self.what, value, self.max_length)
+
+    @property
+    def limits(self) -> str:
+        return f"at most {self.max_length:,} characters"
+
+
+@dataclass(frozen=True)
+class Name:
+    """A group name or username (``NAME_RULE``)."""
+
+    kind: str
+
+    def __call__(self, value: object) -> str | None:
+        return name_problem(self.kind, value)
+
+    @property
+    def limits(self) -> str:
+        return NAME_RULE
+
+
+@dataclass(frozen=True)
+class LogRetention:
+    """One of CloudWatch Logs' retention values."""
+
+    def __call__(self, value: object) -> str | None:
+        return log_retention_problem(value)
+
+    @property
+    def limits(self) -> str:
+        return f"one of {', '.join(map(str, LOG_RETENTION_DAYS))}"

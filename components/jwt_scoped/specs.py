@@ -11,14 +11,14 @@ from .model import rules
 class GroupSpec:
     """A Cognito group; membership grants the scope ``<name>-<appClientId>``."""
 
-    name: str = field(metadata=rules(check=lambda v: r.name_problem("group name", v)))
-    """Group name: also the first part of its scope. 1-128 characters from letters, digits and
+    name: str = field(metadata=rules(check=r.Name("group name")))
+    """Group name: also the first part of its scope, so it is one word of letters, digits and
     ``. _ @ + = -`` (a scope is one word of the space-separated ``scope`` claim)."""
     description: str | None = field(default=None, metadata=rules(
-        check=lambda v: r.text_problem("description", v, r.GROUP_DESCRIPTION_MAX)))
-    """Shown in the Cognito console; at most 2048 characters."""
+        check=r.Text("description", r.GROUP_DESCRIPTION_MAX)))
+    """Shown in the Cognito console."""
     precedence: int | None = field(default=None, metadata=rules(
-        check=lambda v: r.whole_range_problem("precedence", v, *r.GROUP_PRECEDENCE_RANGE)))
+        check=r.WholeRange("precedence", *r.GROUP_PRECEDENCE_RANGE)))
     """Cognito precedence (lower wins) when a user's groups carry IAM roles; not used for
     scopes."""
 
@@ -27,9 +27,8 @@ class GroupSpec:
 class UserSpec:
     """A test user with a generated permanent password and no invitation."""
 
-    username: str = field(metadata=rules(check=lambda v: r.name_problem("username", v)))
-    """Sign-in name (case-insensitive): 1-128 characters from letters, digits and
-    ``. _ @ + = -``."""
+    username: str = field(metadata=rules(check=r.Name("username")))
+    """Sign-in name (case-insensitive)."""
     groups: Sequence[str] | None = field(default=(), metadata=rules(
         unique=(lambda g: g, "group")))
     """Names of the groups the user belongs to."""

@@ -12,7 +12,7 @@ import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from jwt_scoped.cors import is_preflight_route, preflight_answerer
+from jwt_scoped.cors import is_preflight_route, preflight_answerer, preflight_route_keys
 from jwt_scoped.modes import RouteAccess, TokenUse, demands_token
 from jwt_scoped.route_keys import answering_route, sample_requests
 from jwt_scoped.rules import MAX_REQUEST_LINE_AND_HEADERS_BYTES
@@ -267,6 +267,8 @@ def _preflights(routes: Sequence[Route], keys: Sequence[str]) -> list[Preflight]
     """Who answers the preflight of each route's request, by API Gateway's route selection over
     every route of the API (the public OPTIONS routes ``ScopedHttpApi`` adds among them)."""
     by_key = {route.key: route for route in routes}
+    # The OPTIONS routes ScopedHttpApi adds answer 204 with its preflight function.
+    added = set(preflight_route_keys({r.key: demands_token(r.access) for r in routes}))
     out = []
     for route in routes:
         if any(p.path == route.path and p.method == route.method for p in out):
@@ -278,7 +280,7 @@ def _preflights(routes: Sequence[Route], keys: Sequence[str]) -> list[Preflight]
             answered_by = key
             status = UNAUTHORIZED if demands_token(by_key[key].access) else None
         else:  # a preflight route: public, its function answers
-            answered_by, status = key, None
+            answered_by, status = key, NO_CONTENT if key in added else None
         out.append(Preflight(route.key, route.path, route.method, answered_by, status))
     return out
 

@@ -160,15 +160,21 @@ class Deployed:
         return ", ".join(dict.fromkeys(self.api_urls.values())) or "(no API)"
 
 
+def urn_key(urn: str | None) -> str:
+    """A URN without its stack (``urn:pulumi:<stack>::<project>::<type>::<name>``): the same
+    resource of the same program, whichever stack file the plan was read from."""
+    return (urn or "").split("::", 1)[-1]
+
+
 def deployed(matrix: AccessMatrix, live: StackModel) -> Deployed:
     """Find each planned route, user and app client in the deployed stack, by URN. Raises
     ``VerifyError`` listing what is missing (a stack deployed from another config, or not yet)."""
-    routes = {route.urn: api for api in live.apis for route in api.routes}
-    users = {user.urn: (pool, user) for pool in live.pools for user in pool.users}
-    clients = {client.urn: client for pool in live.pools for client in pool.clients}
+    routes = {urn_key(route.urn): api for api in live.apis for route in api.routes}
+    users = {urn_key(user.urn): (pool, user) for pool in live.pools for user in pool.users}
+    clients = {urn_key(client.urn): client for pool in live.pools for client in pool.clients}
     problems, api_urls, sign_ins = [], {}, {}
     for route in matrix.routes:
-        api = routes.get(route.urn)
+        api = routes.get(urn_key(route.urn))
         if api is None:
             problems.append(f"route {route.key} is not deployed")
         elif not api.invoke_url:
@@ -177,8 +183,8 @@ def deployed(matrix: AccessMatrix, live: StackModel) -> Deployed:
             api_urls[route.key] = api.invoke_url
     token_uses = set()
     for caller in matrix.users:
-        pool, user = users.get(caller.user_urn, (None, None))
-        client = clients.get(caller.client_urn)
+        pool, user = users.get(urn_key(caller.user_urn), (None, None))
+        client = clients.get(urn_key(caller.client_urn))
         if user is None or client is None:
             problems.append(f"test user {caller.name} is not deployed")
             continue

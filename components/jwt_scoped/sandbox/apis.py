@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jwt_scoped.modes import NO_AUTHORIZATION
 from jwt_scoped.rules import DEFAULT_STAGE
 
 DEFAULT_PAYLOAD_FORMAT = "1.0"  # Integration.payloadFormatVersion default for HTTP APIs
@@ -180,7 +181,7 @@ class LocalApis:
     def create_route(self, inputs: Mapping[str, Any]) -> Route:
         route = Route(id=new_id(7), api_id=inputs["apiId"], key=inputs["routeKey"],
                       target=inputs.get("target"),
-                      authorization_type=inputs.get("authorizationType") or "NONE",
+                      authorization_type=inputs.get("authorizationType") or NO_AUTHORIZATION,
                       authorizer_id=inputs.get("authorizerId"),
                       scopes=tuple(inputs.get("authorizationScopes") or ()))
         self.routes[route.id] = route

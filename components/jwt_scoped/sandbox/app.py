@@ -39,8 +39,9 @@ from typing import Any, TextIO
 
 from jwt_scoped.access.matrix import AccessMatrix, build_matrix
 from jwt_scoped.access.model import StackModel, resources_of_state, stack_model
-from jwt_scoped.access.plan import ProgramError, Stack, run_stack
+from jwt_scoped.access.plan import Stack, run_stack
 from jwt_scoped.access.state import COGNITO_ENDPOINT, SANDBOX_KEY
+from jwt_scoped.modes import JWT_AUTHORIZATION, NO_AUTHORIZATION
 from jwt_scoped.project import REGION_KEY
 from jwt_scoped.recording import ACCOUNT, DEFAULT_REGION, InputEdit, RecordingMocks, Registered, Run
 
@@ -334,12 +335,12 @@ class Sandbox:
         """What the local stand-ins serve differently from AWS, or not at all, for this stack."""
         out = []
         for authorizer in self.apis.authorizers.values():
-            if authorizer.type == "JWT" and authorizer.issuer and not self._jwks_url(
+            if authorizer.type == JWT_AUTHORIZATION and authorizer.issuer and not self._jwks_url(
                     authorizer.issuer):
                 out.append(f"authorizer {authorizer.name}: issuer {authorizer.issuer} is not a "
                            "Cognito pool of this sandbox; its keys cannot be fetched here, so "
                            "every token gets 401")
-            elif authorizer.type != "JWT":
+            elif authorizer.type != JWT_AUTHORIZATION:
                 out.append(f"authorizer {authorizer.name}: {authorizer.type} authorizers are not "
                            "modelled; its routes answer 403")
         for stage in self.apis.stages.values():
@@ -349,7 +350,7 @@ class Sandbox:
             out += [f"stage {stage.name}: {name} is not modelled by the sandbox"
                     for name in stage.unmodelled]
         for route in self.apis.routes.values():
-            if route.authorization_type not in ("NONE", "JWT"):
+            if route.authorization_type not in (NO_AUTHORIZATION, JWT_AUTHORIZATION):
                 out.append(f"route {route.key}: authorization {route.authorization_type} is not "
                            "modelled; it answers 403")
         for integration in self.apis.integrations.values():

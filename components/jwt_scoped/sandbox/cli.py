@@ -26,8 +26,8 @@ from .app import RUN_ROOT, STATE_FILE
 
 DEFAULT_PORT = 8080
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-STARTUP_GRACE_SECONDS = 3.0
-"""How long an interrupted startup may take to reach a point where it can stop cleanly."""
+STARTUP_GRACE_SECONDS = 1.0
+"""How long an interrupted startup may take to reach its next step, where it stops."""
 
 
 def add_parsers(commands) -> None:
@@ -108,9 +108,10 @@ def _start(sandbox, stop: _Stop) -> BaseException | None:
     thread.start()
     while thread.is_alive() and not stop.event.wait(0.05):
         pass
-    if thread.is_alive():  # interrupted: stop what has started, without waiting for the rest
-        thread.join(STARTUP_GRACE_SECONDS)
+    if thread.is_alive():  # interrupted: stop what has started; the start stops at its next step
         sandbox.stop()
+        thread.join(STARTUP_GRACE_SECONDS)
+        sandbox.stop()  # and whatever it started meanwhile
         return KeyboardInterrupt()
     return outcome[0] if outcome else RuntimeError("the sandbox did not start")
 

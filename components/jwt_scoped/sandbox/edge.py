@@ -84,7 +84,10 @@ class DeadlineProtocol(H11Protocol):
 
 def bind(port: int, host: str = HOST) -> socket.socket:
     """A socket bound to ``host:port`` (0: any free port), not yet listening."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not 0: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets
+    # whose protocol is TCP, and with it on, each keep-alive answer waits for the client's
+    # delayed ACK (about 40 ms).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT of a clean stop
     try:
         sock.bind((host, port))

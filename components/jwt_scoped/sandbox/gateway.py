@@ -37,7 +37,9 @@ from concurrent.futures import Executor
 from urllib.parse import unquote
 
 from jwt_scoped import rules
+from jwt_scoped.modes import JWT_AUTHORIZATION, NO_AUTHORIZATION
 from jwt_scoped.route_keys import DEFAULT_ROUTE, parse_route_key, select_route
+from jwt_scoped.rules import DEFAULT_STAGE
 
 from . import cors as cors_rules
 from . import jwt_authorizer as jwt_rules
@@ -117,7 +119,7 @@ class Gateway:
             lambda method, path: select_route(method, path, route_keys))
         # Named stages first: /Test/... belongs to "Test" even when a $default stage exists.
         self.stages: list[Stage] = sorted(apis.stages_of(api.id),
-                                          key=lambda s: s.name == "$default")
+                                          key=lambda s: s.name == DEFAULT_STAGE)
         self.authorizers = {a.id: a for a in apis.authorizers.values() if a.api_id == api.id}
         self.integrations = {i.id: i for i in apis.integrations.values() if i.api_id == api.id}
         self.lambdas = lambdas
@@ -188,7 +190,7 @@ class Gateway:
             return gateway_error(429)
         claims: dict | None = None
         claim_text: dict[str, str] | None = None
-        if route.authorization_type == "JWT":
+        if route.authorization_type == JWT_AUTHORIZATION:
             claims, problem = self._authorize(route, request, headers)
             if claims is None:
                 variables["authorizer.error"] = problem
@@ -202,7 +204,7 @@ class Gateway:
                 variables[f"authorizer.claims.{name}"] = value
             if not jwt_rules.scopes_admit(route.scopes, claims):
                 return gateway_error(403)
-        elif route.authorization_type != "NONE":
+        elif route.authorization_type != NO_AUTHORIZATION:
             # AWS_IAM (SigV4) and CUSTOM (Lambda) authorizers are not modelled: refuse.
             variables["authorizer.error"] = (f"authorization type {route.authorization_type} is "
                                              "not supported by the sandbox")
@@ -226,7 +228,7 @@ class Gateway:
         """(the token's claims, None), or (None, why it is refused); (None, None) when the
         route has no JWT authorizer of this API."""
         authorizer = self.authorizers.get(route.authorizer_id or "")
-        if authorizer is None or authorizer.type != "JWT" or not authorizer.identity_sources:
+        if authorizer is None or authorizer.type != JWT_AUTHORIZATION or not authorizer.identity_sources:
             return None, None
         source = authorizer.identity_sources[0]
         token = jwt_rules.token_from(source, headers, query_parameters(request.raw_query))

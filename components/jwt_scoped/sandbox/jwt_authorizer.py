@@ -73,8 +73,9 @@ def token_from(source: str, headers: Mapping[str, str], query: Mapping[str, str]
     if not value:
         return None
     value = value.strip()
-    if value[:7].lower() == "bearer ":
-        value = value[7:].strip()
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "bearer":
+        value = rest.strip()
     return value or None
 
 

@@ -18,6 +18,7 @@ import string
 from collections.abc import Callable
 from typing import Any
 
+from jwt_scoped import aws_types as T
 from jwt_scoped.recording import reveal
 
 from .apis import LocalApis
@@ -60,27 +61,27 @@ class SandboxProvider:
         self.lambdas, self.cognito, self.apis = lambdas, cognito, apis
         self.endpoint_for = endpoint_for
         self._create = {
-            "aws:cognito/userPool:UserPool": lambda n, i: self.cognito.create_user_pool(
+            T.USER_POOL: lambda n, i: self.cognito.create_user_pool(
                 i.get("name") or _autoname(n), i),
-            "aws:cognito/userPoolClient:UserPoolClient":
+            T.USER_POOL_CLIENT:
                 lambda n, i: self.cognito.create_user_pool_client(i.get("name") or _autoname(n), i),
-            "aws:cognito/userPoolDomain:UserPoolDomain":
+            T.USER_POOL_DOMAIN:
                 lambda n, i: self.cognito.create_user_pool_domain(i),
-            "aws:cognito/userGroup:UserGroup": lambda n, i: self.cognito.create_group(i),
-            "aws:cognito/user:User": lambda n, i: self.cognito.create_user(i),
-            "aws:cognito/userInGroup:UserInGroup": lambda n, i: self.cognito.add_user_to_group(i),
-            "aws:lambda/function:Function": self._function,
-            "aws:lambda/permission:Permission": self._permission,
-            "aws:apigatewayv2/api:Api": self._api,
-            "aws:apigatewayv2/authorizer:Authorizer":
+            T.USER_GROUP: lambda n, i: self.cognito.create_group(i),
+            T.USER: lambda n, i: self.cognito.create_user(i),
+            T.USER_IN_GROUP: lambda n, i: self.cognito.add_user_to_group(i),
+            T.FUNCTION: self._function,
+            T.PERMISSION: self._permission,
+            T.API: self._api,
+            T.AUTHORIZER:
                 lambda n, i: (self.apis.create_authorizer(i).id, {}),
-            "aws:apigatewayv2/integration:Integration":
+            T.INTEGRATION:
                 lambda n, i: (self.apis.create_integration(i).id, {}),
-            "aws:apigatewayv2/route:Route": lambda n, i: (self.apis.create_route(i).id, {}),
-            "aws:apigatewayv2/stage:Stage": self._stage,
-            "random:index/randomPassword:RandomPassword":
+            T.ROUTE: lambda n, i: (self.apis.create_route(i).id, {}),
+            T.STAGE: self._stage,
+            T.RANDOM_PASSWORD:
                 lambda n, i: (n, {"result": random_text(i)}),
-            "random:index/randomString:RandomString": lambda n, i: (n, {"result": random_text(i)}),
+            T.RANDOM_STRING: lambda n, i: (n, {"result": random_text(i)}),
         }
 
     def create(self, typ: str, name: str, inputs: dict) -> tuple[str, dict] | None:
@@ -92,8 +93,7 @@ class SandboxProvider:
 
     def _function(self, name: str, inputs: dict) -> tuple[str, dict]:
         spec = self.lambdas.create_function(name, inputs)
-        invoke = (f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/{spec.arn}"
-                  "/invocations")
+        invoke = T.lambda_invoke_arn(self.region, spec.arn)
         return spec.name, {"name": spec.name, "arn": spec.arn, "invokeArn": invoke,
                            "qualifiedArn": f"{spec.arn}:$LATEST",
                            "qualifiedInvokeArn": invoke.replace(spec.arn, f"{spec.arn}:$LATEST"),
