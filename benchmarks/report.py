@@ -17,9 +17,9 @@ SANDBOX_FIGURES = {
     "startup_seconds": ("startup, command to serving (blog config)", "s", 2),
     "startup_vs_floor": ("startup ÷ the import floor", "x", 2),
     "request_p50_ms": ("authorized request through the local gateway, warm, p50", "ms", 2),
-    "request_p50_vs_bare": ("p50 ÷ a bare http.server's", "x", 2),
+    "request_p50_vs_bare": ("p50 ÷ a bare server of the same HTTP stack", "x", 2),
     "requests_per_second": ("requests per second, 20 concurrent clients", "req/s", 0),
-    "requests_per_second_vs_bare": ("requests per second ÷ a bare http.server's", "x", 2),
+    "requests_per_second_vs_bare": ("requests per second ÷ the bare server's", "x", 2),
     "failed_requests": ("failed requests", "", 0),
 }
 

@@ -6,8 +6,9 @@ reports each figure's spread (keyed as its ``report.SANDBOX_FIGURES``):
   floor (``python -c "import pulumi, pulumi_aws, pulumi_random"``, the floor ``run.py`` uses)
   taken just before it, which absorbs machine speed;
 - **latency**: authorized ``GET /AdminUser`` requests, one after another on one keep-alive
-  connection, to a warm function: the p50 in ms, and as a ratio of a bare ``http.server`` (same
-  server settings, answering a fixed 200) measured with the same client;
+  connection, to a warm function: the p50 in ms, and as a ratio of a bare server of the same HTTP
+  stack (the sandbox's edge: uvicorn with h11, the same settings, answering a fixed 200),
+  measured with the same client;
 - **throughput**: requests per second under 20 concurrent keep-alive clients, the ratio to the
   bare server under the same load, and the failed requests (anything but a 200) of both the
   latency and the throughput runs.
@@ -31,7 +32,6 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -88,30 +88,29 @@ def startup(workdir: Path) -> dict[str, float]:
     return {"startup_seconds": run.seconds, "startup_vs_floor": run.seconds / floor}
 
 
-class _Bare(BaseHTTPRequestHandler):
-    """A fixed 200 with the body ``functions/hello`` answers, served the way the gateway serves
-    (keep-alive, Nagle off)."""
+BODY = b'{"message": "Hello from Admin User", "caller": "adminuser"}'
+"""What ``functions/hello`` answers on GET /AdminUser."""
 
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    BODY = b'{"message": "Hello from Admin User", "caller": "adminuser"}'
 
-    def do_GET(self):  # noqa: N802 -- http.server's naming
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("Content-Length", str(len(self.BODY)))
-        self.end_headers()
-        self.wfile.write(self.BODY)
-
-    def log_message(self, *args):
-        pass
+async def _bare(scope, receive, send) -> None:
+    """A fixed 200 with the body the gateway's function answers: the HTTP stack alone."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(BODY)).encode())]})
+    await send({"type": "http.response.body", "body": BODY})
 
 
 def serve_bare() -> None:
-    """``python -m benchmarks.sandbox --serve-bare``: print the port, serve until killed."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Bare)
-    print(server.server_address[1], flush=True)
-    server.serve_forever()
+    """``python -m benchmarks.sandbox --serve-bare``: the sandbox's own edge (uvicorn, h11, the
+    same settings) serving a fixed answer; print the port, serve until killed."""
+    from jwt_scoped.sandbox.edge import Edge, bind
+
+    sock = bind(0)
+    Edge().serve(_bare, sock)
+    print(sock.getsockname()[1], flush=True)
+    threading.Event().wait()
 
 
 def _request(connection: http.client.HTTPConnection, path: str, token: str | None) -> int:

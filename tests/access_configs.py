@@ -6,10 +6,11 @@ from __future__ import annotations
 import functools
 import json
 
-from fixtures.stacks import NS, PROJECT
 from jwt_scoped.access.matrix import AccessMatrix, build_matrix
 from jwt_scoped.access.model import StackModel, resources_of_run, stack_model
 from jwt_scoped.recording import Run, run_program
+
+from fixtures.stacks import NS, PROJECT
 
 
 @functools.lru_cache(maxsize=64)

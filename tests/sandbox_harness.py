@@ -19,10 +19,11 @@ import pulumi
 import yaml
 from botocore.config import Config
 
-from fixtures.stacks import PROJECT
 from jwt_scoped.access.plan import Stack
 from jwt_scoped.cli import main as cli_main
 from jwt_scoped.sandbox.app import Sandbox
+
+from fixtures.stacks import PROJECT
 
 # The blog's matrix as access verify reports it: (route, caller) -> status.
 BLOG_MATRIX = {

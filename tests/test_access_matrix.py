@@ -1,4 +1,5 @@
-"""The expected access matrix and the reviewer's warnings: plain calls on parsed configs."""
+"""The expected access matrix and the reviewer's warnings: the program run under Pulumi's mocks
+with a config, its resources read back into a ``StackModel``, the matrix built from that."""
 
 from __future__ import annotations
 
@@ -6,17 +7,24 @@ import json
 
 import jwt
 import pytest
+from access_configs import matrix_of, run_of, small_config
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from jwt_scoped import aws_types as T
 from jwt_scoped.access.matrix import (
     ANONYMOUS,
     API_GATEWAY,
     CLIENT_ID_PLACEHOLDER,
     HEADER_WARNING_BYTES,
+    UNAUTHORIZED,
+    Caller,
+    Cell,
+    Route,
     build_matrix,
     expected_status,
+    findings,
 )
-from jwt_scoped.access.stackfile import load_settings
+from jwt_scoped.access.model import resources_of_run, stack_model
 from jwt_scoped.access.token_size import (
     KID_CHARS,
     authorization_header_bytes,
@@ -26,66 +34,114 @@ from jwt_scoped.access.token_size import (
 from jwt_scoped.modes import RouteAccess
 from jwt_scoped.rules import MAX_REQUEST_LINE_AND_HEADERS_BYTES
 from jwt_scoped.scope_format import scope_name
-from fixtures.stacks import NS, ROOT, scaled_config
 
-from access_configs import settings_of, small_config
+from fixtures.stacks import NS, PROJECT, scaled_config
+from functions_loader import load_handler
+
+CORS = "https://app.example.com"
 
 
 def statuses(matrix) -> dict[tuple[str, str], int]:
     return {(c.caller, c.route): c.status for c in matrix.cells}
 
 
+def kinds(matrix) -> list[tuple[str, str]]:
+    return [(w.kind, w.subject) for w in matrix.warnings]
+
+
+def with_routes(config: dict, *routes: dict) -> dict:
+    config[f"{NS}:routes"] = [*config[f"{NS}:routes"], *routes]
+    return config
+
+
+# ---- the blog ---------------------------------------------------------------------------
+
 def test_the_blog_stack_file_gives_the_blog_results():
-    matrix = build_matrix(load_settings(ROOT / "Pulumi.dev.yaml"))
+    matrix = matrix_of(PROJECT.stack_config(PROJECT.stack_file("dev")))
     assert statuses(matrix) == {
         ("adminuser", "GET /AdminUser"): 200, ("adminuser", "GET /RegularUser"): 200,
         ("regularuser", "GET /AdminUser"): 403, ("regularuser", "GET /RegularUser"): 200,
         (ANONYMOUS, "GET /AdminUser"): 401, (ANONYMOUS, "GET /RegularUser"): 401,
     }
     assert [c.name for c in matrix.callers] == ["adminuser", "regularuser", ANONYMOUS]
+    assert [r.key for r in matrix.routes] == ["GET /AdminUser", "GET /RegularUser"]
     assert matrix.token_use == "id" and matrix.stage_name == "Test"
-    assert matrix.warnings == ()
+    assert matrix.warnings == () and matrix.preflights == () and matrix.cors_origin is None
 
 
-@pytest.mark.parametrize(("access", "token_groups", "route_groups", "status"), [
-    ("groups", None, ["admin"], 401),                 # no valid token
-    ("groups", [], ["admin"], 403),                   # signed in, no group at all
-    ("groups", ["regular"], ["admin"], 403),          # signed in, another group
-    ("groups", ["regular", "admin"], ["admin"], 200),
-    ("groups", ["editor"], ["viewer", "editor"], 200),  # any one of the route's groups admits
-    ("signed-in", None, [], 401),
-    ("signed-in", [], [], 200),                       # any valid token, even one without scopes
-    ("public", None, [], 200),                        # no authorizer: no token needed
-    ("public", ["admin"], [], 200),
+# ---- API Gateway's rule -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("access", "route_scopes", "token_scopes", "status"), [
+    ("groups", ["admin-c"], None, 401),                     # no valid token
+    ("groups", ["admin-c"], [], 403),                       # signed in, no scope at all
+    ("groups", ["admin-c"], ["regular-c"], 403),            # signed in, another group's scope
+    ("groups", ["admin-c"], ["admin-other"], 403),          # admin, but for another app client
+    ("groups", ["admin-c"], ["regular-c", "admin-c"], 200),
+    ("groups", ["viewer-c", "editor-c"], ["editor-c"], 200),  # any one of the route's scopes
+    ("signed-in", [], None, 401),
+    ("signed-in", [], [], 200),                             # any valid token, even without scopes
+    ("signed-in", [], ["admin-c"], 200),
+    ("public", [], None, 200),                              # no authorizer: no token needed
+    ("public", [], ["admin-c"], 200),
 ])
-def test_expected_status_is_api_gateways_rule(access, token_groups, route_groups, status):
-    assert expected_status(RouteAccess(access), route_groups, token_groups) == status
+def test_expected_status_is_api_gateways_rule_on_scopes(access, route_scopes, token_scopes,
+                                                        status):
+    assert expected_status(RouteAccess(access), route_scopes, token_scopes) == status
 
+
+# ---- scopes and ids ---------------------------------------------------------------------
 
 def test_scopes_show_the_client_id_as_a_placeholder_built_by_the_one_scope_format():
-    matrix = build_matrix(settings_of(small_config()))
-    admin = next(r for r in matrix.routes if r.key == "GET /AdminUser")
-    assert admin.scopes == (scope_name("admin", CLIENT_ID_PLACEHOLDER),)
-    assert admin.scopes == ("admin-<appClientId>",)
+    matrix = matrix_of(small_config())
+    admin = matrix.route("GET /AdminUser")
+    assert admin.groups == ("admin",)
+    assert admin.scopes == (scope_name("admin", CLIENT_ID_PLACEHOLDER),) == ("admin-<appClientId>",)
     adminuser = matrix.callers[0]
-    assert adminuser.scopes == ("admin-<appClientId>", "regular-<appClientId>")
+    assert adminuser.scopes == tuple(scope_name(g, CLIENT_ID_PLACEHOLDER)
+                                     for g in ("admin", "regular"))
 
 
 def test_each_cell_names_the_scopes_that_admit_the_caller_and_only_for_a_200():
-    matrix = build_matrix(settings_of(small_config()))
+    matrix = matrix_of(small_config())
     assert matrix.cell("adminuser", "GET /AdminUser").scopes == ("admin-<appClientId>",)
     assert matrix.cell("adminuser", "GET /RegularUser").scopes == ("regular-<appClientId>",)
     assert matrix.cell("regularuser", "GET /AdminUser").scopes == ()
     assert matrix.cell(ANONYMOUS, "GET /RegularUser").scopes == ()
 
 
-def test_a_real_client_id_replaces_the_placeholder():
-    matrix = build_matrix(settings_of(small_config()), client_id="71ghuul37mresr7h373b704tua")
-    assert matrix.routes[0].scopes == ("admin-71ghuul37mresr7h373b704tua",)
+def test_without_placeholders_scopes_carry_the_app_client_id_of_the_run():
+    config = small_config()
+    client_id = run_of(config).one(T.USER_POOL_CLIENT).id
+    matrix = matrix_of(config, placeholders=False)
+    assert matrix.route("GET /AdminUser").scopes == (scope_name("admin", client_id),)
+    assert matrix.callers[0].scopes == (scope_name("admin", client_id),
+                                        scope_name("regular", client_id))
 
+
+def test_routes_and_callers_carry_the_urns_of_the_resources_the_program_registered():
+    """How verify finds them again in a deployed stack."""
+    config = small_config()
+    run = run_of(config)
+    matrix = matrix_of(config)
+    route_urns = {r.inputs["routeKey"]: r.urn for r in run.of_type(T.ROUTE)}
+    assert {r.key: r.urn for r in matrix.routes} == route_urns
+    user_urns = {r.inputs["username"]: r.urn for r in run.of_type(T.USER)}
+    client_urn = run.one(T.USER_POOL_CLIENT).urn
+    assert {c.name: (c.user_urn, c.client_urn) for c in matrix.users} == {
+        name: (urn, client_urn) for name, urn in user_urns.items()}
+
+
+def test_the_access_token_stack_reads_its_token_use_from_the_pools_trigger():
+    matrix = matrix_of(small_config(tokenUse="access"))
+    assert (matrix.token_use, matrix.other_token) == ("access", "id")
+    assert statuses(matrix) == statuses(matrix_of(small_config()))  # same users, same routes
+
+
+# ---- the scaled stack -------------------------------------------------------------------
 
 def test_the_scaled_stack_routes_with_several_groups_params_and_any():
-    matrix = build_matrix(settings_of(scaled_config()))
+    config = scaled_config()
+    matrix = matrix_of(config)
     got = statuses(matrix)
     assert got[("alice", "POST /documents/{id}")] == 200     # admin, one of two groups
     assert got[("erin", "POST /documents/{id}")] == 200      # editor, the other
@@ -97,85 +153,131 @@ def test_the_scaled_stack_routes_with_several_groups_params_and_any():
         "POST", "/documents/sample")
     assert (routes["ANY /admin/{proxy+}"].method, routes["ANY /admin/{proxy+}"].path) == (
         "GET", "/admin/sample")
-    assert len(matrix.cells) == len(matrix.callers) * len(matrix.routes) == 5 * 6
+    # The configured routes only, in config order: not the OPTIONS routes CORS adds.
+    assert [r.key for r in matrix.routes] == [r["route"] for r in config[f"{NS}:routes"]]
+    users = [u["username"] for u in config[f"{NS}:users"]]
+    assert [c.name for c in matrix.callers] == [*users, ANONYMOUS]
+    assert len(matrix.cells) == len(matrix.callers) * len(matrix.routes)
+    assert (matrix.token_use, matrix.stage_name) == ("access", "$default")
 
 
 def test_public_routes_admit_everyone_and_signed_in_routes_every_user():
-    got = statuses(build_matrix(settings_of(scaled_config())))
+    got = statuses(matrix_of(scaled_config()))
     assert {got[(c, "GET /health")] for c in ("alice", "nobody", ANONYMOUS)} == {200}
     assert [got[(c, "GET /me")] for c in ("alice", "nobody", ANONYMOUS)] == [200, 200, 401]
 
 
-def test_with_cors_each_route_request_gets_a_preflight_row_saying_who_answers():
-    matrix = build_matrix(settings_of(scaled_config()))
-    assert matrix.cors_origin == "https://app.example.com"
+def test_each_users_header_estimate_is_the_token_size_estimate_for_its_groups():
+    config = scaled_config()
+    matrix = matrix_of(config)
+    for user in config[f"{NS}:users"]:
+        caller = next(c for c in matrix.callers if c.name == user["username"])
+        assert caller.header_bytes == authorization_header_bytes(
+            "access", user["username"], user.get("groups", []))
+    assert matrix.callers[-1].header_bytes is None
+
+
+# ---- CORS preflights --------------------------------------------------------------------
+
+def test_with_cors_a_preflight_no_route_matches_is_answered_by_api_gateway():
+    matrix = matrix_of(scaled_config())
+    assert matrix.cors_origin == CORS
     answers = {p.route: (p.path, p.method, p.answered_by, p.status) for p in matrix.preflights}
-    assert answers["GET /AdminUser"] == ("/AdminUser", "GET", API_GATEWAY, 204)  # no OPTIONS route
-    # ANY /admin/{proxy+} would catch it; the component's public OPTIONS route answers instead.
-    assert answers["ANY /admin/{proxy+}"] == ("/admin/sample", "GET", "OPTIONS /admin/{proxy+}", 204)
-    assert len(matrix.preflights) == len(matrix.routes)
-    assert build_matrix(settings_of(small_config())).preflights == ()  # no CORS, no preflights
+    assert answers["GET /AdminUser"] == ("/AdminUser", "GET", API_GATEWAY, 204)
+    assert answers["POST /documents/{id}"] == ("/documents/sample", "POST", API_GATEWAY, 204)
+    assert list(answers) == [r.key for r in matrix.routes]  # one per distinct request
+    assert matrix_of(small_config()).preflights == ()  # no CORS, no preflights
+
+
+def test_a_preflight_an_any_route_would_catch_is_answered_by_the_components_options_route():
+    """``ANY /admin/{proxy+}`` demands a token and would catch ``OPTIONS /admin/sample``; the
+    component adds a public ``OPTIONS /admin/{proxy+}`` served by its preflight function, whose
+    answer is the status to expect."""
+    config = scaled_config()
+    registered = {r.inputs["routeKey"] for r in run_of(config).of_type(T.ROUTE)}
+    assert "OPTIONS /admin/{proxy+}" in registered
+    preflight_answer = load_handler("preflight").handler({}, None)["statusCode"]
+    preflight = next(p for p in matrix_of(config).preflights if p.route == "ANY /admin/{proxy+}")
+    assert (preflight.path, preflight.answered_by) == ("/admin/sample", "OPTIONS /admin/{proxy+}")
+    assert preflight.status == preflight_answer
 
 
 def test_a_public_any_route_answers_preflights_with_its_own_function():
-    config = small_config(corsOrigins=["https://app.example.com"])
-    config[f"{NS}:routes"].append({"route": "ANY /open", "function": "admin_user",
-                                   "access": "public"})
-    preflight = next(p for p in build_matrix(settings_of(config)).preflights
-                     if p.route == "ANY /open")
+    config = with_routes(small_config(corsOrigins=[CORS]),
+                         {"route": "ANY /open", "function": "hello", "access": "public"})
+    preflight = next(p for p in matrix_of(config).preflights if p.route == "ANY /open")
     assert (preflight.answered_by, preflight.status) == ("ANY /open", None)
 
 
+def test_a_preflight_that_reaches_a_route_demanding_a_token_is_refused_and_warned_about():
+    """Without the OPTIONS route the component adds (a stack built another way), the ANY route
+    catches the preflight and its authorizer answers 401."""
+    config = with_routes(small_config(corsOrigins=[CORS]),
+                         {"route": "ANY /admin/{proxy+}", "function": "hello", "groups": ["admin"]})
+    resources = [r for r in resources_of_run(run_of(config).registered)
+                 if not (r.type == T.ROUTE and r.get("routeKey") == "OPTIONS /admin/{proxy+}")]
+    assert len(resources) == len(run_of(config).registered) - 1
+    matrix = build_matrix(stack_model(resources))
+    preflight = next(p for p in matrix.preflights if p.route == "ANY /admin/{proxy+}")
+    assert (preflight.answered_by, preflight.status) == ("ANY /admin/{proxy+}", UNAUTHORIZED)
+    assert kinds(matrix) == [("preflight-refused", "ANY /admin/{proxy+}")]
+    assert "/admin/sample reach ANY /admin/{proxy+}" in matrix.warnings[0].message
+    # The program's own stack has the OPTIONS route: nothing refused, nothing to warn about.
+    assert kinds(matrix_of(config)) == []
+
+
+# ---- warnings ---------------------------------------------------------------------------
+
 def test_a_public_route_that_takes_a_protected_routes_requests_is_warned_about():
-    config = small_config()
-    config[f"{NS}:routes"] += [
-        {"route": "GET /items/{id}", "function": "admin_user", "groups": ["admin"]},
-        {"route": "GET /items/status", "function": "admin_user", "access": "public"}]
-    matrix = build_matrix(settings_of(config))
+    config = with_routes(small_config(),
+                         {"route": "GET /items/{id}", "function": "hello", "groups": ["admin"]},
+                         {"route": "GET /items/status", "function": "hello", "access": "public"})
+    matrix = matrix_of(config)
     assert kinds(matrix) == [("public-route-takes-protected-requests", "GET /items/status")]
     assert "GET /items/{id} (admits admin)" in matrix.warnings[0].message
 
 
-def kinds(matrix) -> list[tuple[str, str]]:
-    return [(w.kind, w.subject) for w in matrix.warnings]
-
-
 def test_a_route_nobody_can_call_is_warned_about():
-    config = small_config()
+    config = with_routes(small_config(),
+                         {"route": "GET /Audit", "function": "hello", "groups": ["auditor"]})
     config[f"{NS}:groups"].append({"name": "auditor"})
-    config[f"{NS}:routes"].append({"route": "GET /Audit", "function": "admin_user",
-                                   "groups": ["auditor"]})
-    matrix = build_matrix(settings_of(config))
+    matrix = matrix_of(config)
     assert kinds(matrix) == [("route-nobody-can-call", "GET /Audit")]
-    assert "auditor" in matrix.warnings[0].message
+    assert "it admits auditor" in matrix.warnings[0].message
 
 
 def test_a_user_who_can_call_nothing_is_warned_about():
     config = small_config()
     config[f"{NS}:users"].append({"username": "newbie"})
-    matrix = build_matrix(settings_of(config))
+    matrix = matrix_of(config)
     assert kinds(matrix) == [("user-can-call-nothing", "newbie")]
+    assert matrix.warnings[0].message == "newbie can call no route (groups: no group)"
+
+
+def test_a_user_without_groups_who_can_call_a_signed_in_route_is_not_warned_about():
+    config = with_routes(small_config(),
+                         {"route": "GET /me", "function": "hello", "access": "signed-in"})
+    config[f"{NS}:users"].append({"username": "newbie"})
+    assert kinds(matrix_of(config)) == []
 
 
 def test_a_group_no_route_admits_is_warned_about():
     config = small_config()
     config[f"{NS}:groups"].append({"name": "orphans"})
     config[f"{NS}:users"][1]["groups"].append("orphans")
-    matrix = build_matrix(settings_of(config))
+    matrix = matrix_of(config)
     assert kinds(matrix) == [("group-without-route", "orphans")]
 
 
 def test_a_shadowed_route_is_warned_about_and_probed_where_its_own_route_answers():
-    config = small_config()
-    config[f"{NS}:routes"] += [
-        {"route": "GET /items/{id}", "function": "admin_user", "groups": ["admin"]},
-        {"route": "GET /items/sample", "function": "admin_user", "groups": ["admin"]},
-        {"route": "ANY /AdminUser", "function": "admin_user", "groups": ["admin"]},
-    ]
-    config[f"{NS}:routes"] += [{"route": f"{m} /AdminUser", "function": "admin_user",
-                                "groups": ["admin"]} for m in ("HEAD", "POST", "PUT", "PATCH",
-                                                               "DELETE")]
-    matrix = build_matrix(settings_of(config))
+    methods = ("HEAD", "POST", "PUT", "PATCH", "DELETE")
+    config = with_routes(
+        small_config(),
+        {"route": "GET /items/{id}", "function": "hello", "groups": ["admin"]},
+        {"route": "GET /items/sample", "function": "hello", "groups": ["admin"]},
+        {"route": "ANY /AdminUser", "function": "hello", "groups": ["admin"]},
+        *({"route": f"{m} /AdminUser", "function": "hello", "groups": ["admin"]} for m in methods))
+    matrix = matrix_of(config)
     routes = {r.key: r for r in matrix.routes}
     assert routes["GET /items/{id}"].path == "/items/sample-1"  # /items/sample is taken
     assert routes["GET /items/sample"].path == "/items/sample"
@@ -185,40 +287,58 @@ def test_a_shadowed_route_is_warned_about_and_probed_where_its_own_route_answers
 def test_no_users_is_one_warning_not_one_per_route():
     config = small_config()
     del config[f"{NS}:users"]
-    matrix = build_matrix(settings_of(config))
+    matrix = matrix_of(config)
     assert kinds(matrix) == [("no-users", "users")]
     assert [c.name for c in matrix.callers] == [ANONYMOUS]
 
 
-def config_with_groups(count: int, name_length: int = 40) -> dict:
-    names = [f"g{i:03d}".ljust(name_length, "x") for i in range(count)]
-    return {f"{NS}:groups": [{"name": n} for n in names],
-            f"{NS}:users": [{"username": "many", "groups": names},
-                            {"username": "few", "groups": names[:1]}],
-            f"{NS}:routes": [{"route": f"GET /r{i}", "function": "admin_user", "groups": [n]}
-                             for i, n in enumerate(names)]}
+def _user(name: str, header_bytes: int) -> Caller:
+    return Caller(name, ("admin",), ("admin-c",), header_bytes)
 
 
 def test_a_token_near_the_request_size_limit_is_warned_about_exactly_from_the_threshold():
-    count = 1
-    while authorization_header_bytes("id", "many", [f"g{i:03d}".ljust(40, "x")
-                                                    for i in range(count)]) < HEADER_WARNING_BYTES:
-        count += 1
-    near = build_matrix(settings_of(config_with_groups(count)))
-    assert ("token-near-header-limit", "many") in kinds(near)
-    assert ("token-near-header-limit", "few") not in kinds(near)
-    assert "near API Gateway's 10,240-byte limit" in near.warnings[-1].message
-    below = build_matrix(settings_of(config_with_groups(count - 1)))
-    assert "token-near-header-limit" not in [k for k, _ in kinds(below)]
+    route = Route("GET /a", "GET", "/a", ("admin",), ("admin-c",))
+    users = [_user("below", HEADER_WARNING_BYTES - 1), _user("near", HEADER_WARNING_BYTES),
+             _user("over", MAX_REQUEST_LINE_AND_HEADERS_BYTES)]
+    cells = [Cell(u.name, route.key, 200, ("admin-c",)) for u in users]
+    got = {f.subject: f.message for f in findings([route], users, cells, ["admin"])
+           if f.kind == "token-near-header-limit"}
+    assert set(got) == {"near", "over"}
+    assert "near API Gateway's 10,240-byte limit" in got["near"]
+    assert "over API Gateway's 10,240-byte limit" in got["over"]
+
+
+def test_findings_of_routes_callers_and_cells_alone():
+    """``findings`` judges only what it is given: a user the cells admit nowhere, a group no
+    route admits, no users at all."""
+    route = Route("GET /a", "GET", "/a", ("admin",), ("admin-c",))
+    users = [_user("in", 1000), Caller("out", (), (), 1000)]
+    cells = [Cell("in", "GET /a", 200, ("admin-c",)), Cell("out", "GET /a", 403, ())]
+    assert [(f.kind, f.subject) for f in findings([route], users, cells, ["admin", "spare"])] == [
+        ("user-can-call-nothing", "out"), ("group-without-route", "spare")]
+    assert [(f.kind, f.subject) for f in findings([route], [], [], ["admin"])] == [
+        ("no-users", "users")]
 
 
 def test_a_token_over_the_limit_says_over():
-    matrix = build_matrix(settings_of(config_with_groups(120, name_length=60)))
-    many = next(c for c in matrix.callers if c.name == "many")
-    assert many.header_bytes > MAX_REQUEST_LINE_AND_HEADERS_BYTES
+    names = [f"g{i:03d}".ljust(128, "x") for i in range(40)]
+    count = next(n for n in range(1, len(names))
+                 if authorization_header_bytes("id", "many", names[:n])
+                 >= MAX_REQUEST_LINE_AND_HEADERS_BYTES)
+    names = names[:count]
+    config = {"aws:region": "us-east-1", f"{NS}:groups": [{"name": n} for n in names],
+              f"{NS}:users": [{"username": "many", "groups": names}],
+              f"{NS}:routes": [{"route": "GET /r", "function": "hello", "groups": names[:10]}]}
+    matrix = matrix_of(config)
+    many = matrix.users[0]
+    assert many.header_bytes >= MAX_REQUEST_LINE_AND_HEADERS_BYTES
     warning = next(w for w in matrix.warnings if w.kind == "token-near-header-limit")
+    assert warning.subject == "many"
     assert "over API Gateway's 10,240-byte limit" in warning.message
+    assert f"({count} groups in cognito:groups and scope)" in warning.message
 
+
+# ---- the token size estimate ------------------------------------------------------------
 
 @pytest.mark.parametrize("token_use", ["id", "access"])
 @pytest.mark.parametrize("groups", [[], ["admin"], ["admin", "regular", "a" * 128]])
@@ -242,3 +362,4 @@ def test_access_tokens_carry_cognitos_own_scope_before_the_groups():
     claims = estimated_claims("access", "u", ["admin"])
     assert claims["scope"].split() == ["aws.cognito.signin.user.admin", "admin-" + "c" * 26]
     assert "aud" not in claims and claims["client_id"] == "c" * 26
+

@@ -13,9 +13,10 @@ import stat
 import pytest
 import yaml
 
-from fixtures.stacks import NS, ROOT, blog_config, scaled_config
 from jwt_scoped.cli import main
 from jwt_scoped.sandbox.gateway import gateway_error
+
+from fixtures.stacks import NS, ROOT, blog_config, scaled_config
 from sandbox_harness import AWS_VARIABLES, change, started
 
 FAST = ["--backoff", "0", "--timeout", "5"]
@@ -142,6 +143,9 @@ def test_a_gateway_that_admits_regularuser_to_adminuser_fails_naming_the_cell(
     assert code == 1 and err == ""
     assert out.splitlines()[-2:] == ["1 mismatch:",
                                      "  regularuser  GET /AdminUser  expected 403, got 200"]
+    # The state shows the difference too, and verify says so before the cells.
+    assert "! GET /AdminUser is deployed admitting admin, regular (groups); the plan admits " \
+           "admin (groups)" in out.splitlines()
 
 
 def test_access_tokens_path_parameters_any_public_signed_in_routes_and_cors(

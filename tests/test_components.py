@@ -21,8 +21,9 @@ from jwt_scoped import (
 )
 from jwt_scoped.http_api import _entry
 from jwt_scoped.python_function import package_files
-from fixtures.stacks import ROOT
 from jwt_scoped.recording import RecordingMocks, run_pulumi
+
+from fixtures.stacks import ROOT
 
 HANDLER_DIR = str(ROOT / "functions" / "hello")
 

@@ -65,7 +65,7 @@ def test_the_wheel_names_the_command_and_the_sandbox_extra(installed):
     assert "sandbox" in metadata.get_all("Provides-Extra")
     extra = [r for r in metadata.get_all("Requires-Dist") if 'extra == "sandbox"' in r]
     assert {re.match(r"[A-Za-z0-9_.-]+", r).group().lower() for r in extra} == {
-        "moto", "boto3", "uvicorn", "pyjwt"}
+        "moto", "boto3", "uvicorn", "a2wsgi", "pyjwt"}
 
 
 @pytest.fixture(scope="module")

@@ -377,9 +377,6 @@ def test_the_pull_request_preview_runs_this_pack_with_this_config():
     assert steps.index(preview) > steps.index(install)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    ".github/workflows/pull-request.yml installs policy/requirements.txt from the repository "
-    "root, where '..' is the folder above the checkout: the install fails before the preview"))
 def test_the_pull_request_installs_the_packs_requirements_in_the_packs_folder():
     """requirements.txt names this repository as "..": pip resolves a requirement's directory
     against its working directory, not the requirements file's folder (pypa/pip#8765), so the

@@ -19,11 +19,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jwt_scoped.scope_format import scope_name
-from fixtures.trigger_events import CLIENT_ID, V1_EVENT, V2_EVENT
-
-from functions_loader import archive, load_handler
 from jwt_scoped.python_function import PACKAGE_DIR
+from jwt_scoped.scope_format import scope_name
+
+from fixtures.trigger_events import CLIENT_ID, V1_EVENT, V2_EVENT
+from functions_loader import archive, load_handler
 
 trigger = load_handler("trigger")
 

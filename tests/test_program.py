@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import copy
 import json
-import runpy
 from pathlib import Path
 
 import pulumi
 import pytest
 
 from jwt_scoped.package import PACKAGE
-from jwt_scoped.recording import Run, flatten_config, run_program, run_pulumi, secret_value
-from fixtures.stacks import NS, PROJECT, ROOT, blog_config, generated_config, scaled_config
-from fixtures.trigger_events import V1_EVENT, V2_EVENT
+from jwt_scoped.recording import Run, flatten_config, run_program, secret_value
 from program import outputs as stack_outputs
 
+from fixtures.stacks import NS, PROJECT, ROOT, blog_config, generated_config, scaled_config
+from fixtures.trigger_events import V1_EVENT, V2_EVENT
 from functions_loader import load_handler
 
 FUNCTION = "aws:lambda/function:Function"

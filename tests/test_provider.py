@@ -18,9 +18,10 @@ from pulumi.runtime.sync_await import _sync_await
 
 from jwt_scoped.package import PACKAGE, PREVIOUS_PACKAGE, type_token
 from jwt_scoped.provider import COMPONENTS, provider, schema
-from fixtures.stacks import ROOT
 from jwt_scoped.recording import RecordingMocks, Run, run_pulumi
 from plugin import schema as schema_script
+
+from fixtures.stacks import ROOT
 
 POOL = type_token("ScopedIdentityPool")
 API = type_token("ScopedHttpApi")

@@ -27,9 +27,10 @@ from collections import Counter
 
 import pytest
 
-from fixtures.stacks import blog_config, config_shape, generated_config, program_copy
 from jwt_scoped.package import type_token
 from jwt_scoped.recording import Run, run_program
+
+from fixtures.stacks import blog_config, config_shape, generated_config, program_copy
 
 ROUTE = "aws:apigatewayv2/route:Route"
 INTEGRATION = "aws:apigatewayv2/integration:Integration"

@@ -12,12 +12,13 @@ from pathlib import Path
 import jwt
 import pytest
 
-from fixtures.stacks import blog_config
-from functions_loader import archive
 from jwt_scoped.access.state import live_model, read_state_file
 from jwt_scoped.cli import main as cli_main
 from jwt_scoped.sandbox.app import outputs_json
 from program import outputs as stack_outputs
+
+from fixtures.stacks import blog_config
+from functions_loader import archive
 from sandbox_harness import ECHO, call, function_code, sign_in, started
 
 

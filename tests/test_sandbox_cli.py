@@ -22,9 +22,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fixtures.stacks import NS, ROOT, blog_config, program_copy
 from jwt_scoped.cli import main
 from jwt_scoped.sandbox.app import OUTPUTS_FILE, PID_FILE, STATE_FILE
+
+from fixtures.stacks import NS, ROOT, blog_config, program_copy
 from sandbox_harness import AWS_VARIABLES, call
 
 

@@ -21,9 +21,9 @@ import pulumi
 import pytest
 from botocore.exceptions import ClientError
 
-from fixtures.stacks import blog_config
 from jwt_scoped.sandbox.gateway import NO_PERMISSION
 
+from fixtures.stacks import blog_config
 from sandbox_harness import BLOG_MATRIX, call, change, drop, function_code, sign_in, started, statuses, verify
 
 FUNCTION = "aws:lambda/function:Function"

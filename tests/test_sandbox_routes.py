@@ -10,7 +10,6 @@ import jwt
 import pytest
 
 from fixtures.stacks import NS, generated_config, scaled_config
-
 from sandbox_harness import ECHO, call, function_code, sign_in, started, statuses, verify
 
 ORIGIN = "https://app.example.com"

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.trigger_events import V1_EVENT, V2_EVENT
 from jwt_scoped.sandbox import cognito_trigger as trigger
 from jwt_scoped.sandbox.access_log import render
 from jwt_scoped.sandbox.apis import Authorizer, Cors
@@ -41,6 +40,8 @@ from jwt_scoped.sandbox.moto_hook import Group, TokenRequest, TriggerFailed, mot
 from jwt_scoped.sandbox.payload import Context, MalformedResponse, Request, event_v2, response_v2
 from jwt_scoped.sandbox.provider import random_text
 from jwt_scoped.sandbox.throttle import TokenBucket
+
+from fixtures.trigger_events import V1_EVENT, V2_EVENT
 
 # ---- ARNs -----------------------------------------------------------------------------------
 

@@ -8,13 +8,14 @@ import copy
 import pulumi
 import pytest
 
-from fixtures.stacks import NS, PROJECT, blog_config
 from jwt_scoped.http_api import ApiRoute
 from jwt_scoped.identity_pool import ScopedIdentityPoolArgs
 from jwt_scoped.modes import RouteAccess
 from jwt_scoped.recording import RecordingMocks, run_program
 from jwt_scoped.specs import GroupSpec, UserSpec
 from program.config import ConfigError, decode_config_value, parse_settings, parse_stack_config
+
+from fixtures.stacks import NS, PROJECT, blog_config
 
 FUNCTIONS = {"hello", "other"}
 

@@ -7,7 +7,8 @@ uses them (``pip install "jwt-scoped[sandbox]"``). Run in the program's folder, 
     jwt-scoped token   USER [--stack dev] [--port N | --state FILE]
 
 Exit codes: 0 success; 1 ``verify`` found a mismatch; 2 the command could not do its job (one
-line on stderr, never a traceback).
+message on stderr: a line, or the program's own list of what is wrong with a config; never a
+traceback); 130 interrupted.
 """
 
 from __future__ import annotations

@@ -120,6 +120,9 @@ def _against(stack: Stack, path: Path):
             return render.matrix_from_json(document)
         except render.PlanJsonError as error:
             raise CommandError(f"{path}: {error}") from None
+    if isinstance(document, dict) and "config" not in document:
+        raise CommandError(f"{path}: neither a plan (the output of `jwt-scoped plan --format json`)"
+                           " nor a stack file")
     other = Stack(stack.project, path, stack.name)
     try:
         run = run_stack(other)

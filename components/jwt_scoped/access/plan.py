@@ -58,9 +58,9 @@ def run_stack(stack: Stack, config: Mapping[str, Any] | None = None, **kwargs) -
     line it came from when the program fails."""
     import pulumi
 
+    config = dict(config if config is not None else stack.config())  # its own errors, not the program's
     try:
-        return run_program(stack.project, dict(config if config is not None else stack.config()),
-                           stack=stack.name, **kwargs)
+        return run_program(stack.project, config, stack=stack.name, **kwargs)
     except pulumi.RunError as error:
         raise ProgramError(str(error)) from None
     except ValueError as error:  # a component refusing its arguments

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .model import StackModel, resources_of_state, stack_model
+from .model import SECRET_SIG, SECRET_SIG_KEY, StackModel, resources_of_state, stack_model
 
 SANDBOX_KEY = "sandbox"
 """The state file's block of local endpoints, when the sandbox wrote it."""
@@ -69,17 +69,31 @@ def decode(text: str, where: str) -> dict:
 
 def live_model(document: Mapping[str, Any], where: str = "the state") -> StackModel:
     """The deployed stack's model; secrets must be in plaintext."""
+    hidden = encrypted(document)
+    if hidden:
+        raise StateError(f"{where} holds encrypted secrets (of {', '.join(hidden[:3])}): export "
+                         "it with `pulumi stack export --show-secrets`")
     try:
         resources = resources_of_state(document)
     except ValueError as error:
         raise StateError(f"{where}: {error}") from None
-    hidden = [r.name for r in resources for v in r.outputs.values()
-              if isinstance(v, Mapping) and "ciphertext" in v]
-    if hidden:
-        raise StateError(f"{where} holds encrypted secrets (of {', '.join(sorted(set(hidden))[:3])}):"
-                         " export it with `pulumi stack export --show-secrets`")
     extra = document.get(SANDBOX_KEY)
     return stack_model(resources, {SANDBOX_KEY: dict(extra)} if isinstance(extra, Mapping) else {})
+
+
+def encrypted(document: Mapping[str, Any]) -> list[str]:
+    """The resources whose state holds a secret still encrypted (an export made without
+    ``--show-secrets``), by name."""
+    def has_ciphertext(value: Any) -> bool:
+        if isinstance(value, Mapping):
+            return (value.get(SECRET_SIG_KEY) == SECRET_SIG and "ciphertext" in value) or any(
+                has_ciphertext(v) for v in value.values())
+        return isinstance(value, list) and any(has_ciphertext(v) for v in value)
+
+    deployment = document.get("deployment") if isinstance(document, Mapping) else None
+    entries = deployment.get("resources") if isinstance(deployment, Mapping) else None
+    return sorted({str(e.get("urn", "")).rsplit("::", 1)[-1] for e in entries or ()
+                   if isinstance(e, Mapping) and has_ciphertext(e.get("outputs"))})
 
 
 def sandbox_endpoint(model: StackModel) -> str | None:

@@ -23,7 +23,7 @@ from typing import TextIO
 
 from jwt_scoped.modes import TokenUse
 
-from .matrix import ANONYMOUS, UNAUTHORIZED, AccessMatrix, expected_status
+from .matrix import ANONYMOUS, UNAUTHORIZED, AccessMatrix, build_matrix, expected_status
 from .model import StackModel
 from .probe import Answer, RetryPolicy, call, error_description
 from .state import sandbox_endpoint
@@ -154,6 +154,8 @@ class Deployed:
     token_use: TokenUse
     cognito_endpoint: str | None = None
     """The sandbox's local Cognito, when the state is a sandbox's."""
+    drift: tuple[str, ...] = ()
+    """How the deployed routes differ from the plan's (``drift``)."""
 
     @property
     def label(self) -> str:
@@ -199,7 +201,23 @@ def deployed(matrix: AccessMatrix, live: StackModel) -> Deployed:
     if problems:
         raise VerifyError("the deployed stack does not match the plan: " + "; ".join(problems)
                           + " (run `pulumi up` with this config first)")
-    return Deployed(api_urls, sign_ins, matrix.token_use, sandbox_endpoint(live))
+    return Deployed(api_urls, sign_ins, matrix.token_use, sandbox_endpoint(live),
+                    drift(matrix, build_matrix(live)))
+
+
+def drift(plan: AccessMatrix, live: AccessMatrix) -> tuple[str, ...]:
+    """Routes deployed with other access or scopes than the plan gives them (a stack deployed
+    from another config, or changed by hand): said before the cells, which then show what it
+    does to each caller."""
+    deployed_routes = {route.key: route for route in live.routes}
+    out = []
+    for route in plan.routes:
+        found = deployed_routes.get(route.key)
+        if found is not None and (found.access, found.scopes) != (route.access, route.scopes):
+            out.append(f"{route.key} is deployed admitting {found.admits or 'no group'} "
+                       f"({found.access}); the plan admits {route.admits or 'no group'} "
+                       f"({route.access})")
+    return tuple(out)
 
 
 def mismatch_lines(outcomes: Sequence[Outcome]) -> list[str]:
@@ -225,6 +243,7 @@ def introduction(matrix: AccessMatrix, target: Deployed, users: Sequence[str]) -
     if matrix.preflights:
         lines.append(f"{PREFLIGHT} is a browser's CORS preflight (OPTIONS, no token) for the "
                      "route's request")
+    lines += [f"! {line}" for line in target.drift]
     return lines
 
 
@@ -272,6 +291,7 @@ def report_json(target: Deployed, outcomes: Sequence[Outcome]) -> dict:
     """``verify --format json``: every outcome as data (``expected`` null: any 2xx)."""
     return {"schema": VERIFY_SCHEMA, "version": JSON_VERSION,
             "api_urls": sorted(set(target.api_urls.values())), "token_use": str(target.token_use),
+            "drift": list(target.drift),
             "outcomes": [outcome_json(o) for o in outcomes],
             "mismatches": sum(not o.ok for o in outcomes)}
 

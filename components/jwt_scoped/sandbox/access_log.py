@@ -7,6 +7,7 @@ it has none. Values are JSON-escaped, so a format that is a JSON document stays 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -21,7 +22,19 @@ def _text(value: Any) -> str:
     return json.dumps(str(value))[1:-1]
 
 
+@functools.lru_cache(maxsize=16)
+def _parts(log_format: str) -> tuple[tuple[str, str | None], ...]:
+    """The format as (literal text, variable or None) pairs, parsed once per format."""
+    parts, at = [], 0
+    for match in _VARIABLE.finditer(log_format):
+        parts.append((log_format[at:match.start()], match.group(1)))
+        at = match.end()
+    parts.append((log_format[at:], None))
+    return tuple(parts)
+
+
 def render(log_format: str, variables: Mapping[str, Any]) -> str:
     """``log_format`` with its ``$context`` variables filled from ``variables`` (keyed without
     the ``$context.`` prefix, e.g. ``requestId``, ``authorizer.claims.sub``)."""
-    return _VARIABLE.sub(lambda m: _text(variables.get(m.group(1))), log_format)
+    return "".join(literal + (_text(variables.get(name)) if name is not None else "")
+                   for literal, name in _parts(log_format))

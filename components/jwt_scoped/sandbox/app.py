@@ -33,7 +33,6 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -57,8 +56,6 @@ from .provider import SandboxProvider
 RUN_ROOT = ".sandbox"
 """The sandboxes' folder in the project (git-ignored)."""
 OUTPUTS_FILE, STATE_FILE, LOGS_DIR, PID_FILE = "outputs.json", "state.json", "logs", "pid"
-GATEWAY_THREADS = 32
-"""Requests the gateways work on at once (each waits for its function in one of them)."""
 
 
 class SandboxError(Exception):
@@ -189,7 +186,6 @@ class Sandbox:
         self.edge = Edge()
         self._sockets: dict[str, Any] = {}
         self._listener = None
-        self._executor: ThreadPoolExecutor | None = None
         self.lambdas: LocalLambda | None = None
         self.cognito: LocalCognito | None = None
         self.apis: LocalApis | None = None
@@ -262,14 +258,14 @@ class Sandbox:
         return self.api_urls[api_id]
 
     def _serve(self) -> None:
+        self.cognito.serve(self.edge, bind(0))
         keys = JwksKeys(self._jwks_url)
-        self._executor = ThreadPoolExecutor(GATEWAY_THREADS, thread_name_prefix="gateway")
         for api_id, sock in self._sockets.items():
             api = self.apis.apis[api_id]
             self._prefetch_keys(api.id, keys)
             gateway = Gateway(api, self.apis, self.lambdas, keys, self.access_log,
                               intercept=self.intercept)
-            self.edge.serve(GatewayApp(gateway, self._executor), sock)
+            self.edge.serve(GatewayApp(gateway), sock)
         local = {COGNITO_ENDPOINT: self.cognito.endpoint, "region": self.region,
                  "api_urls": dict(self.api_urls)}
         self.outputs = {**self.run.exports, SANDBOX_KEY: local}
@@ -307,9 +303,6 @@ class Sandbox:
                     sock.close()
         self._sockets.clear()
         self._listener = None
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
         if self.lambdas is not None:
             self.lambdas.stop()
         if self.cognito is not None:

@@ -1,8 +1,9 @@
-"""Local Cognito: moto in server mode on 127.0.0.1, in this process, holding the pools, app
-clients, domains, groups, users and memberships the program registers, created through the
-Cognito API (boto3) from the recorded ``aws:cognito/*`` inputs.
+"""Local Cognito: moto, in this process, holding the pools, app clients, domains, groups, users
+and memberships the program registers, created in moto's Cognito backend from the recorded
+``aws:cognito/*`` inputs (as its API would create them, without a round trip through HTTP).
 
-Sign-in is moto's (``InitiateAuth`` with ``USER_PASSWORD_AUTH``, ``REFRESH_TOKEN_AUTH``, ...);
+moto's Cognito API (``InitiateAuth`` with ``USER_PASSWORD_AUTH``, ``REFRESH_TOKEN_AUTH``, ...,
+and each pool's ``/.well-known/jwks.json``) is served on 127.0.0.1 by the sandbox's edge, so
 boto3 and the AWS CLI work against ``endpoint``. Every token moto issues for a pool created here
 first runs the pool's Pre Token Generation trigger (``TriggerIssuer``, through the one hook in
 ``sandbox/moto_hook.py``) in the local Lambda.
@@ -11,16 +12,16 @@ first runs the pool's Pre Token Generation trigger (``TriggerIssuer``, through t
 from __future__ import annotations
 
 import contextlib
-import logging
-import socket
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from jwt_scoped.recording import ACCOUNT
+
 from . import cognito_trigger as trigger
 from . import moto_hook
 from .arns import function_ref
+from .edge import Edge, url_of
 from .lambdas import AccessDenied, FunctionNotFound, LambdaError, LocalLambda
 
 # Seconds per unit of the app client's TokenValidityUnits; hours is Cognito's default unit for
@@ -157,60 +158,56 @@ class _Issuance:
 
 
 class LocalCognito:
-    """moto's Cognito on 127.0.0.1, started on first use, and what this sandbox created in it."""
+    """moto's Cognito, and what this sandbox created in it; ``serve`` puts its API on the edge."""
 
     def __init__(self, region: str, lambdas: LocalLambda):
         self.region = region
         self.lambdas = lambdas
         self.issuer = TriggerIssuer(lambdas)
-        self._server = None
+        self._backend = None
         self._client = None
         self.pools: list[str] = []
         self.endpoint: str | None = None
 
     @property
+    def backend(self):
+        """moto's Cognito backend of this account and region (the hook installed first)."""
+        if self._backend is None:
+            from moto.cognitoidp.models import cognitoidp_backends
+
+            moto_hook.install()
+            self._backend = cognitoidp_backends[ACCOUNT][self.region]
+        return self._backend
+
+    def serve(self, edge: Edge, sock) -> None:
+        """moto's API on ``sock`` (bound), from the edge: its WSGI app, as moto's own server
+        runs it, through a2wsgi (the WSGI adapter uvicorn itself recommends)."""
+        from a2wsgi import WSGIMiddleware
+        from moto.server import DomainDispatcherApplication, create_backend_app
+
+        edge.serve(WSGIMiddleware(DomainDispatcherApplication(create_backend_app)), sock)
+        self.endpoint = url_of(sock)
+
+    @property
     def client(self):
-        """An admin client for moto (moto takes any credentials)."""
+        """A boto3 client of the served API, as a user's program or the AWS CLI would use it
+        (moto takes any credentials)."""
         if self._client is None:
-            self._start()
+            import boto3
+
+            self._client = boto3.client(
+                "cognito-idp", region_name=self.region, endpoint_url=self.endpoint,
+                aws_access_key_id="sandbox", aws_secret_access_key="sandbox")  # noqa: S106
         return self._client
 
-    def _start(self) -> None:
-        import boto3
-        from moto.server import ThreadedMotoServer
-
-        moto_hook.install()
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log on the terminal
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        self._server = server
-        host, port = server.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
-        self._client = boto3.client(
-            "cognito-idp", region_name=self.region, endpoint_url=self.endpoint,
-            aws_access_key_id="sandbox", aws_secret_access_key="sandbox")  # noqa: S106
-
     def stop(self) -> None:
-        """Forget the pools created here and stop moto (closing its socket)."""
+        """Forget the pools created here (moto's backend outlives the sandbox in this
+        process)."""
         for pool_id in self.pools:
             moto_hook.release(pool_id)
             with contextlib.suppress(Exception):  # noqa: BLE001 -- best effort on the way out
-                self._client.delete_user_pool(UserPoolId=pool_id)
+                self.backend.delete_user_pool(pool_id)
         self.pools.clear()
-        if self._server is not None:
-            server, self._server = self._server, None
-            host, port = server.get_host_and_port()
-            # stop() waits for the server loop to look at its stop flag, which it does every
-            # 0.5 s or when a connection arrives: knock until it has looked.
-            stopping = threading.Thread(target=server.stop, name="moto-stop")
-            stopping.start()
-            while stopping.is_alive():
-                with contextlib.suppress(OSError):
-                    socket.create_connection((host, port), timeout=0.2).close()
-                stopping.join(0.02)
-            inner = getattr(server, "_server", None)  # stop() leaves the socket open
-            if inner is not None:
-                inner.server_close()
 
     # -- resources, from the program's recorded inputs --
 
@@ -220,55 +217,49 @@ class LocalCognito:
             params["Policies"] = {"PasswordPolicy": _api_value(inputs["passwordPolicy"])}
         if inputs.get("tags"):
             params["UserPoolTags"] = dict(inputs["tags"])
-        pool = self.client.create_user_pool(PoolName=name, **params)["UserPool"]
-        self.pools.append(pool["Id"])
-        moto_hook.adopt(pool["Id"], self.issuer)
-        return pool["Id"], {"arn": pool["Arn"], "name": name,
-                            "endpoint": f"cognito-idp.{self.region}.amazonaws.com/{pool['Id']}",
-                            "creationDate": pool["CreationDate"].isoformat(),
-                            "estimatedNumberOfUsers": 0}
+        pool = self.backend.create_user_pool(name, params)
+        self.pools.append(pool.id)
+        moto_hook.adopt(pool.id, self.issuer)
+        return pool.id, {"arn": pool.arn, "name": name,
+                         "endpoint": f"cognito-idp.{self.region}.amazonaws.com/{pool.id}",
+                         "creationDate": pool.creation_date.isoformat(),
+                         "estimatedNumberOfUsers": 0}
 
     def create_user_pool_client(self, name: str, inputs: Mapping[str, Any]) -> tuple[str, dict]:
-        client = self.client.create_user_pool_client(
-            UserPoolId=inputs["userPoolId"], ClientName=name, **_pick(inputs, _CLIENT)
-        )["UserPoolClient"]
-        return client["ClientId"], {"name": name, "clientSecret": client.get("ClientSecret", "")}
+        params = _pick(inputs, _CLIENT)
+        generate_secret = bool(params.pop("GenerateSecret", False))
+        client = self.backend.create_user_pool_client(inputs["userPoolId"], generate_secret,
+                                                      {"ClientName": name, **params})
+        return client.id, {"name": name,
+                           "clientSecret": client.secret if client.generate_secret else ""}
 
     def create_user_pool_domain(self, inputs: Mapping[str, Any]) -> tuple[str, dict]:
-        self.client.create_user_pool_domain(Domain=inputs["domain"],
-                                            UserPoolId=inputs["userPoolId"])
+        self.backend.create_user_pool_domain(inputs["userPoolId"], inputs["domain"], None)
         return inputs["domain"], {"cloudfrontDistribution": "",
                                   "cloudfrontDistributionArn": "", "version": ""}
 
     def create_group(self, inputs: Mapping[str, Any]) -> tuple[str, dict]:
-        params = _pick(inputs, {"description": "Description", "precedence": "Precedence",
-                                "roleArn": "RoleArn"})
-        self.client.create_group(UserPoolId=inputs["userPoolId"], GroupName=inputs["name"],
-                                 **params)
+        precedence = inputs.get("precedence")
+        self.backend.create_group(inputs["userPoolId"], inputs["name"], inputs.get("description"),
+                                  inputs.get("roleArn"),
+                                  None if precedence is None else int(precedence))
         return f"{inputs['userPoolId']}/{inputs['name']}", {}
 
     def create_user(self, inputs: Mapping[str, Any]) -> tuple[str, dict]:
         """``AdminCreateUser``; with ``password``, ``AdminSetUserPassword`` as permanent (what
         the AWS provider does), so the user can sign in at once."""
         pool, username = inputs["userPoolId"], inputs["username"]
-        params = _pick(inputs, {"messageAction": "MessageAction",
-                                "temporaryPassword": "TemporaryPassword",
-                                "desiredDeliveryMediums": "DesiredDeliveryMediums",
-                                "forceAliasCreation": "ForceAliasCreation"})
         attributes = [{"Name": k, "Value": str(v)} for k, v in (inputs.get("attributes") or {}).items()]
-        if attributes:
-            params["UserAttributes"] = attributes
-        user = self.client.admin_create_user(UserPoolId=pool, Username=username, **params)["User"]
+        user = self.backend.admin_create_user(pool, username, inputs.get("messageAction"),
+                                              inputs.get("temporaryPassword"), attributes)
         if inputs.get("password"):
-            self.client.admin_set_user_password(UserPoolId=pool, Username=username,
-                                                Password=inputs["password"], Permanent=True)
+            self.backend.admin_set_user_password(pool, username, inputs["password"], True)
         if inputs.get("enabled") is False:
-            self.client.admin_disable_user(UserPoolId=pool, Username=username)
-        sub = next((a["Value"] for a in user.get("Attributes", []) if a["Name"] == "sub"), "")
-        return f"{pool}/{username}", {"sub": sub, "status": user.get("UserStatus", "")}
+            self.backend.admin_disable_user(pool, username)
+        sub = next((a["Value"] for a in user.attributes if a["Name"] == "sub"), "")
+        return f"{pool}/{username}", {"sub": sub, "status": getattr(user.status, "value", "")}
 
     def add_user_to_group(self, inputs: Mapping[str, Any]) -> tuple[str, dict]:
-        self.client.admin_add_user_to_group(UserPoolId=inputs["userPoolId"],
-                                            Username=inputs["username"],
-                                            GroupName=inputs["groupName"])
+        self.backend.admin_add_user_to_group(inputs["userPoolId"], inputs["groupName"],
+                                             inputs["username"])
         return f"{inputs['userPoolId']}/{inputs['groupName']}/{inputs['username']}", {}

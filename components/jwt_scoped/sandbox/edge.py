@@ -22,7 +22,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import uvicorn
@@ -35,6 +35,7 @@ KEEP_ALIVE_SECONDS = 60
 # request line and headers (10,240 bytes) is judged by the app, so this is set well above it.
 MAX_HEAD_BYTES = 64 * 1024
 BACKLOG = 2048
+WAITING_THREADS = 64
 
 
 class PortInUse(OSError):
@@ -117,6 +118,9 @@ class Edge:
     def loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
+            # For what must wait in a thread: a free worker of a busy function, a cold start.
+            self._loop.set_default_executor(ThreadPoolExecutor(WAITING_THREADS,
+                                                               thread_name_prefix="edge-wait"))
             self._thread = threading.Thread(target=self._loop.run_forever, name="sandbox-edge",
                                             daemon=True)
             self._thread.start()
@@ -133,7 +137,8 @@ class Edge:
         config = uvicorn.Config(
             app, http=DeadlineProtocol, lifespan="off", access_log=False, log_level="critical",
             timeout_keep_alive=KEEP_ALIVE_SECONDS, h11_max_incomplete_event_size=MAX_HEAD_BYTES,
-            backlog=BACKLOG, server_header=False, date_header=True, timeout_graceful_shutdown=2)
+            backlog=BACKLOG, server_header=False, date_header=True, timeout_graceful_shutdown=2,
+            proxy_headers=False)  # the gateway is the edge: no proxy in front of it
         server = uvicorn.Server(config)
         started = threading.Event()
 
@@ -164,6 +169,8 @@ class Edge:
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._thread is not None:
                 self._thread.join(timeout=5)
+            self._loop.run_until_complete(self._loop.shutdown_default_executor()) \
+                if not self._loop.is_running() else None
             self._loop.close()
             self._loop = None
             self._thread = None

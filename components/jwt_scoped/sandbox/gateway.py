@@ -20,12 +20,12 @@ integrations and resource-policy checks, served on 127.0.0.1.
 
 ``GatewayApp`` is the ASGI app the edge (``sandbox/edge.py``) serves it from: it refuses what API
 Gateway refuses before any of that (a request line and headers over 10,240 bytes, a body over
-10 MB, not exactly one ``Host``), and runs ``handle`` in a worker thread.
+10 MB, not exactly one ``Host``). ``handle`` runs on the edge's event loop, which also waits for
+the function's answer: no thread stands between a request and its function.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import functools
 import secrets
@@ -33,7 +33,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Executor
 from urllib.parse import unquote
 
 from jwt_scoped import rules
@@ -67,6 +66,8 @@ MESSAGES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not
             431: "Request Header Fields Too Large", 500: "Internal Server Error",
             503: "Service Unavailable"}
 PAYLOAD_FORMAT = "2.0"
+SIGNED_TOKENS = 4096
+"""Tokens whose signature check the gateway remembers (about 1 KB each)."""
 # The access log's integrationErrorMessage when API Gateway may not invoke the function (AWS
 # re:Post knowledge center, "api-gateway-http-lambda-integrations").
 NO_PERMISSION = ("The IAM role configured on the integration or API Gateway doesn't have "
@@ -124,6 +125,11 @@ class Gateway:
         self.integrations = {i.id: i for i in apis.integrations.values() if i.api_id == api.id}
         self.lambdas = lambdas
         self.keys = keys
+        # A token's signature is checked once (the keys never change while serving), and its
+        # claims written as the payload's strings then.
+        self._signed = functools.lru_cache(maxsize=SIGNED_TOKENS)(
+            lambda token, issuer: jwt_rules.signed_claims(token, issuer, keys))
+
         self.log = log
         self.clock = clock
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
@@ -131,7 +137,7 @@ class Gateway:
 
     # -- the pipeline --
 
-    def handle(self, request: Request) -> HttpAnswer:
+    async def handle(self, request: Request) -> HttpAnswer:
         started = time.perf_counter()
         now_ms = int(self.clock() * 1000)
         headers = joined_headers(request.headers)
@@ -148,7 +154,7 @@ class Gateway:
             variables["stage"] = stage.name
         answer = self.intercept(request) if self.intercept is not None else None
         if answer is None:
-            answer = self._answer(request, headers, found, variables, now_ms)
+            answer = await self._answer(request, headers, found, variables, now_ms)
         if self.api.cors is not None and not variables.get("preflight"):
             answer = HttpAnswer(answer.status, cors_rules.without_cors_headers(answer.headers)
                                 + cors_rules.response_headers(self.api.cors, headers), answer.body)
@@ -169,7 +175,7 @@ class Gateway:
                 return stage, raw_path[len(prefix):] or "/"
         return None
 
-    def _answer(self, request: Request, headers: dict[str, str], found, variables: dict,
+    async def _answer(self, request: Request, headers: dict[str, str], found, variables: dict,
                 now_ms: int) -> HttpAnswer:
         if self.api.execute_api_endpoint_disabled:
             # "disableExecuteApiEndpoint": the default endpoint answers 403 to everyone.
@@ -191,7 +197,7 @@ class Gateway:
         claims: dict | None = None
         claim_text: dict[str, str] | None = None
         if route.authorization_type == JWT_AUTHORIZATION:
-            claims, problem = self._authorize(route, request, headers)
+            claims, problem, claim_text = self._authorize(route, request, headers)
             if claims is None:
                 variables["authorizer.error"] = problem
                 if problem is None:  # the route names no JWT authorizer of this API
@@ -199,7 +205,7 @@ class Gateway:
                 return HttpAnswer(401, [("content-type", "application/json"),
                                         ("www-authenticate", jwt_rules.challenge(problem))],
                                   b'{"message":"Unauthorized"}')
-            claim_text = jwt_rules.claim_strings(claims)
+            claim_text = claim_text if claim_text is not None else jwt_rules.claim_strings(claims)
             for name, value in claim_text.items():
                 variables[f"authorizer.claims.{name}"] = value
             if not jwt_rules.scopes_admit(route.scopes, claims):
@@ -209,7 +215,7 @@ class Gateway:
             variables["authorizer.error"] = (f"authorization type {route.authorization_type} is "
                                              "not supported by the sandbox")
             return gateway_error(403)
-        return self._integrate(stage, route, match.path_parameters, request, headers, claims,
+        return await self._integrate(stage, route, match.path_parameters, request, headers, claims,
                                claim_text, variables, now_ms)
 
     def _bucket(self, stage: Stage, route_key: str) -> TokenBucket:
@@ -224,20 +230,20 @@ class Gateway:
         return bucket
 
     def _authorize(self, route: Route, request: Request,
-                   headers: dict[str, str]) -> tuple[dict | None, str | None]:
-        """(the token's claims, None), or (None, why it is refused); (None, None) when the
-        route has no JWT authorizer of this API."""
+                   headers: dict[str, str]) -> tuple[dict | None, str | None, dict | None]:
+        """(the token's claims, None, the claims as strings), or (None, why it is refused,
+        None); (None, None, None) when the route has no JWT authorizer of this API."""
         authorizer = self.authorizers.get(route.authorizer_id or "")
         if authorizer is None or authorizer.type != JWT_AUTHORIZATION or not authorizer.identity_sources:
-            return None, None
+            return None, None, None
         source = authorizer.identity_sources[0]
         token = jwt_rules.token_from(source, headers, query_parameters(request.raw_query))
         if token is None:
-            return None, jwt_rules.MISSING.format(source=jwt_rules.identity_source_name(source))
-        verdict = jwt_rules.verify(token, authorizer, self.keys, self.clock())
-        return verdict.claims, verdict.error
+            return None, jwt_rules.MISSING.format(source=jwt_rules.identity_source_name(source)), None
+        verdict = jwt_rules.verify(token, authorizer, self.keys, self.clock(), self._signed)
+        return verdict.claims, verdict.error, verdict.claim_text
 
-    def _integrate(self, stage: Stage, route: Route, path_parameters: dict, request: Request,
+    async def _integrate(self, stage: Stage, route: Route, path_parameters: dict, request: Request,
                    headers: dict[str, str], claims: dict | None, claim_text: dict | None,
                    variables: dict, now_ms: int) -> HttpAnswer:
         integration = self.integrations.get(route.integration_id or "")
@@ -272,7 +278,7 @@ class Gateway:
         limit = integration.timeout_ms / 1000
         started = time.perf_counter()
         try:
-            result = self.lambdas.invoke(spec, event, timeout=limit)
+            result = await self.lambdas.invoke_async(spec, event, timeout=limit)
         except CallerTimeout:
             variables["integrationErrorMessage"] = "The integration timed out."
             return gateway_error(503)
@@ -307,9 +313,8 @@ class GatewayApp:
     answers it: Backbencher.dev, "SOLVED: 431 Status Code With Request Header Fields Too Large"),
     a body over the payload quota (413), a request without exactly one ``Host`` (400)."""
 
-    def __init__(self, gateway: Gateway, executor: Executor):
+    def __init__(self, gateway: Gateway):
         self.gateway = gateway
-        self.executor = executor
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -337,8 +342,7 @@ class GatewayApp:
                           body=bytes(body), source_ip=(scope.get("client") or ("", 0))[0],
                           protocol=f"HTTP/{scope['http_version']}")
         try:
-            answer = await asyncio.get_running_loop().run_in_executor(
-                self.executor, self.gateway.handle, request)
+            answer = await self.gateway.handle(request)
         except Exception:  # noqa: BLE001 -- a sandbox bug: answer as API Gateway would, and say so
             traceback.print_exc()
             answer = gateway_error(500)

@@ -23,6 +23,8 @@ synchronous invocation fails as Lambda fails it.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -42,7 +44,14 @@ from typing import Any
 import pulumi
 
 from .arns import FunctionRef, arn_like, function_ref, names_function
-from .worker import receive, receive_frame, send_frame
+from .worker import (
+    FRAME_HEADER_BYTES,
+    frame_header,
+    frame_length,
+    receive,
+    receive_frame,
+    send_frame,
+)
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
 # Lambda's synchronous invocation payload quota ("Lambda quotas": 6 MB each way), in bytes as
@@ -175,6 +184,27 @@ class _Worker:
         send_frame(self.sock, frame)
         return receive_frame(self.sock)
 
+    async def call_async(self, frame: bytes) -> bytes | None:
+        """``call`` without a thread: the event loop waits for the answer (the caller bounds
+        the wait)."""
+        loop = asyncio.get_running_loop()
+        self.sock.setblocking(False)
+        await loop.sock_sendall(self.sock, frame_header(frame) + frame)
+        header = await self._exactly(loop, FRAME_HEADER_BYTES)
+        if header is None:
+            return None
+        return await self._exactly(loop, frame_length(header))
+
+    async def _exactly(self, loop, size: int) -> bytes | None:
+        chunks, left = [], size
+        while left:
+            chunk = await loop.sock_recv(self.sock, min(left, 1 << 20))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
     def exit_status(self) -> int | None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             return self.process.wait(timeout=1)
@@ -193,8 +223,21 @@ class _Worker:
             self.sock.close()
 
 
+def _wake(loop: asyncio.AbstractEventLoop, future: asyncio.Future) -> None:
+    def done() -> None:
+        if not future.done():
+            future.set_result(None)
+    if asyncio._get_running_loop() is loop:  # released on the loop's own thread: no self-pipe
+        done()
+    else:
+        loop.call_soon_threadsafe(done)
+
+
 class _Pool:
-    """Warm workers of one function, up to ``size`` at once."""
+    """Warm workers of one function, up to ``size`` at once. A caller waits for a free one in
+    its own way: a thread (Cognito's trigger, from moto's threads) on the condition, a
+    coroutine (the gateway) on a future, so no thread stands between a request and its
+    function."""
 
     def __init__(self, spec: FunctionSpec, env: dict[str, str], log: Path, size: int):
         self.spec, self.env, self.log, self.size = spec, env, log, size
@@ -203,6 +246,8 @@ class _Pool:
         self.all: set[_Worker] = set()
         self.closed = False
         self.cond = threading.Condition()
+        self.waiters: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = (
+            collections.deque())
 
     def spawn(self) -> _Worker:
         worker = _Worker(self.spec, self.env, self.log)
@@ -210,25 +255,28 @@ class _Pool:
             self.all.add(worker)
         return worker
 
-    def acquire(self, deadline: float | None = None) -> _Worker:
-        """A warm worker, or a new one while fewer than ``size`` run; ``CallerTimeout`` when
-        ``deadline`` (``time.monotonic()``) passes while every worker is busy."""
-        with self.cond:
-            while not self.idle and self.count >= self.size and not self.closed:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    raise CallerTimeout()
-                self.cond.wait(left)
-            if self.closed:
-                raise LambdaError({"errorType": "ServiceException",
-                                   "errorMessage": "the sandbox is stopping"})
+    def _check_open(self) -> None:
+        if self.closed:
+            raise LambdaError({"errorType": "ServiceException",
+                               "errorMessage": "the sandbox is stopping"})
+
+    def _take(self) -> _Worker | str | None:
+        """Under the lock: an idle worker (alive: one killed while idle is replaced), ``"start"``
+        when another may start, else ``None``."""
+        self._check_open()
+        while self.idle:
+            worker = self.idle.pop()
+            if worker.process.poll() is None:
+                self.count += 1
+                return worker
+            self.all.discard(worker)
+            worker.kill()
+        if self.count < self.size:
             self.count += 1
-            while self.idle:
-                worker = self.idle.pop()
-                if worker.process.poll() is None:
-                    return worker
-                self.all.discard(worker)  # killed while idle: start another
-                worker.kill()
+            return "start"
+        return None
+
+    def _start(self) -> _Worker:
         try:
             worker = self.spawn()
             worker.wait_ready(STARTUP_TIMEOUT)
@@ -237,6 +285,52 @@ class _Pool:
             raise
         return worker
 
+    def acquire(self, deadline: float | None = None) -> _Worker:
+        """A warm worker, or a new one while fewer than ``size`` run; ``CallerTimeout`` when
+        ``deadline`` (``time.monotonic()``) passes while every worker is busy."""
+        with self.cond:
+            while (taken := self._take()) is None:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise CallerTimeout()
+                self.cond.wait(left)
+        return self._start() if taken == "start" else taken
+
+    async def acquire_async(self, deadline: float | None = None) -> _Worker:
+        """``acquire`` for a coroutine: it waits on a future, not in a thread (only starting a
+        worker, a process and its cold start, runs in one)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            with self.cond:
+                taken = self._take()
+                if taken is None:
+                    future = loop.create_future()
+                    self.waiters.append((loop, future))
+            if taken == "start":
+                return await loop.run_in_executor(None, self._start)
+            if taken is not None:
+                return taken
+            left = None if deadline is None else deadline - time.monotonic()
+            try:
+                if left is not None and left <= 0:
+                    raise TimeoutError
+                async with asyncio.timeout(left):
+                    await future
+            except TimeoutError:
+                with self.cond, contextlib.suppress(ValueError):
+                    self.waiters.remove((loop, future))
+                raise CallerTimeout() from None
+
+    def _wake_one(self) -> None:
+        """Under the lock: a worker came free (or may start): wake a thread and a coroutine;
+        whichever takes it first, the other waits again."""
+        self.cond.notify()
+        while self.waiters:
+            loop, future = self.waiters.popleft()
+            if not future.done():
+                _wake(loop, future)
+                break
+
     def release(self, worker: _Worker) -> None:
         with self.cond:
             self.count -= 1
@@ -244,7 +338,7 @@ class _Pool:
                 worker.close()
             else:
                 self.idle.append(worker)
-            self.cond.notify()
+            self._wake_one()
 
     def discard(self, worker: _Worker | None) -> None:
         if worker is not None:
@@ -253,12 +347,14 @@ class _Pool:
             self.count -= 1
             if worker is not None:
                 self.all.discard(worker)
-            self.cond.notify()
+            self._wake_one()
 
     def close(self) -> list[_Worker]:
         with self.cond:
             self.closed = True
             self.cond.notify_all()
+            while self.waiters:
+                _wake(*self.waiters.popleft())
             for worker in self.all:
                 worker.close()
             return list(self.all)
@@ -352,36 +448,38 @@ class LocalLambda:
             with pool.cond:
                 pool.idle.append(worker)
 
-    def invoke(self, spec: FunctionSpec, event: Any, timeout: float | None = None) -> Any:
-        """The function's result; ``LambdaError`` if it failed or timed out, ``CallerTimeout``
-        if ``timeout`` (the caller's, counting the wait for a worker) passed first."""
-        started = time.monotonic()
+    def _payload(self, event: Any) -> str:
         payload = json.dumps(event)
         if len(payload.encode()) >= MAX_EVENT_BYTES:
             raise LambdaError({"errorType": REQUEST_TOO_LARGE,
                                "errorMessage": f"Request must be smaller than {MAX_EVENT_BYTES} "
                                                "bytes for the InvokeFunction operation"})
-        pool = self._pools[spec.name]
-        request_id = str(uuid.uuid4())
-        worker = pool.acquire(None if timeout is None else started + timeout)
+        return payload
+
+    @staticmethod
+    def _frame(spec: FunctionSpec, payload: str, request_id: str, limit: float) -> bytes:
+        return (f'{{"requestId": "{request_id}", "deadlineMs": '
+                f'{int(time.time() * 1000 + limit * 1000)}, "functionArn": {json.dumps(spec.arn)}, '
+                f'"event": {payload}}}').encode()
+
+    @staticmethod
+    def _limit(spec: FunctionSpec, timeout: float | None, started: float) -> float:
+        """What is left of the caller's deadline, within the function's own timeout."""
         left = None if timeout is None else timeout - (time.monotonic() - started)
-        limit = spec.timeout if left is None else max(0.001, min(left, spec.timeout))
-        frame = (f'{{"requestId": "{request_id}", "deadlineMs": '
-                 f'{int(time.time() * 1000 + limit * 1000)}, "functionArn": {json.dumps(spec.arn)}, '
-                 f'"event": {payload}}}')
-        try:
-            answer = worker.call(frame.encode(), limit)
-        except TimeoutError:
-            pool.discard(worker)
-            if limit < spec.timeout:
-                raise CallerTimeout() from None
-            raise LambdaError({"errorType": "Sandbox.Timedout",
-                               "errorMessage": f"RequestId: {request_id} Error: Task timed out "
-                                               f"after {limit:.2f} seconds"}) from None
-        except OSError as error:
-            pool.discard(worker)
-            raise LambdaError({"errorType": "Runtime.ExitError",
-                               "errorMessage": f"RequestId: {request_id} Error: {error}"}) from None
+        return spec.timeout if left is None else max(0.001, min(left, spec.timeout))
+
+    @staticmethod
+    def _timed_out(pool: _Pool, worker: _Worker, spec: FunctionSpec, limit: float,
+                   request_id: str) -> Exception:
+        pool.discard(worker)
+        if limit < spec.timeout:
+            return CallerTimeout()
+        return LambdaError({"errorType": "Sandbox.Timedout",
+                            "errorMessage": f"RequestId: {request_id} Error: Task timed out "
+                                            f"after {limit:.2f} seconds"})
+
+    @staticmethod
+    def _result(pool: _Pool, worker: _Worker, answer: bytes | None, request_id: str) -> Any:
         if answer is None:
             status = worker.exit_status()
             pool.discard(worker)
@@ -397,6 +495,46 @@ class LocalLambda:
         if "error" in decoded:
             raise LambdaError(decoded["error"])
         return decoded.get("result")
+
+    def invoke(self, spec: FunctionSpec, event: Any, timeout: float | None = None) -> Any:
+        """The function's result; ``LambdaError`` if it failed or timed out, ``CallerTimeout``
+        if ``timeout`` (the caller's, counting the wait for a worker) passed first."""
+        started = time.monotonic()
+        payload = self._payload(event)
+        pool = self._pools[spec.name]
+        request_id = str(uuid.uuid4())
+        worker = pool.acquire(None if timeout is None else started + timeout)
+        limit = self._limit(spec, timeout, started)
+        try:
+            answer = worker.call(self._frame(spec, payload, request_id, limit), limit)
+        except TimeoutError:
+            raise self._timed_out(pool, worker, spec, limit, request_id) from None
+        except OSError as error:
+            pool.discard(worker)
+            raise LambdaError({"errorType": "Runtime.ExitError",
+                               "errorMessage": f"RequestId: {request_id} Error: {error}"}) from None
+        return self._result(pool, worker, answer, request_id)
+
+    async def invoke_async(self, spec: FunctionSpec, event: Any,
+                           timeout: float | None = None) -> Any:
+        """``invoke`` for a caller on an event loop (the gateway): the wait for a free worker
+        and the call itself stay on the loop's thread (only a cold start runs in a thread)."""
+        started = time.monotonic()
+        payload = self._payload(event)
+        pool = self._pools[spec.name]
+        request_id = str(uuid.uuid4())
+        worker = await pool.acquire_async(None if timeout is None else started + timeout)
+        limit = self._limit(spec, timeout, started)
+        try:
+            async with asyncio.timeout(limit):
+                answer = await worker.call_async(self._frame(spec, payload, request_id, limit))
+        except TimeoutError:
+            raise self._timed_out(pool, worker, spec, limit, request_id) from None
+        except OSError as error:
+            pool.discard(worker)
+            raise LambdaError({"errorType": "Runtime.ExitError",
+                               "errorMessage": f"RequestId: {request_id} Error: {error}"}) from None
+        return self._result(pool, worker, answer, request_id)
 
     def invoke_as(self, principal: str, ref: FunctionRef | None, event: Any, *,
                   source_arn: str | None, source_account: str | None = None,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -89,7 +90,12 @@ def query_parameters(raw_query: str) -> dict[str, str]:
 
 def request_time(epoch_ms: int) -> str:
     """``12/Mar/2020:19:03:58 +0000``: the format of ``requestContext.time`` and the access log."""
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    return _second(epoch_ms // 1000)
+
+
+@functools.lru_cache(maxsize=4)
+def _second(epoch_seconds: int) -> str:
+    return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
 
 
 def _body(request: Request, headers: Mapping[str, str]) -> tuple[str | None, bool]:

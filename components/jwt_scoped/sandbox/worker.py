@@ -29,17 +29,29 @@ import traceback
 _LENGTH = struct.Struct(">I")
 
 
+FRAME_HEADER_BYTES = _LENGTH.size
+
+
+def frame_header(data):
+    """The 4 bytes before a frame's ``data``: its length, big-endian."""
+    return _LENGTH.pack(len(data))
+
+
+def frame_length(header):
+    return _LENGTH.unpack(header)[0]
+
+
 def send_frame(sock, data):
     """One frame: a 4-byte big-endian length, then ``data`` (JSON bytes)."""
-    sock.sendall(_LENGTH.pack(len(data)) + data)
+    sock.sendall(frame_header(data) + data)
 
 
 def receive_frame(sock):
     """The next frame's bytes; None when the other side closed the socket."""
-    header = _exactly(sock, _LENGTH.size)
+    header = _exactly(sock, FRAME_HEADER_BYTES)
     if header is None:
         return None
-    return _exactly(sock, _LENGTH.unpack(header)[0])
+    return _exactly(sock, frame_length(header))
 
 
 def send(sock, message):
