@@ -106,20 +106,23 @@ class TriggerIssuer:
                       "LambdaVersion": "V1_0"}  # the legacy field invokes with V1_0 events
         if config:
             changes = self._run(config, request, groups)
-        return _Issuance(request.client_config, [g.name for g in groups], changes)
+        return _Issuance(request.client_config, [g.name for g in groups], changes,
+                         request.context)
 
     def _run(self, config: Mapping[str, Any], request: moto_hook.TokenRequest,
              groups: list[moto_hook.Group]) -> trigger.TokenChanges:
         version = trigger.event_version(config.get("LambdaVersion", "V1_0"))
         roles = [g.role_arn for g in groups if g.role_arn]
+        context = request.context
+        source = (context.trigger_source if context is not None
+                  else trigger.REFRESH if request.refresh else trigger.AUTHENTICATION)
         event = trigger.pre_token_event(
-            version=version, trigger_source=trigger.REFRESH if request.refresh
-            else trigger.AUTHENTICATION, region=request.region,
+            version=version, trigger_source=source, region=request.region,
             user_pool_id=request.user_pool_id, username=request.username,
             client_id=request.client_id, user_attributes=request.user_attributes,
             groups=[g.name for g in groups], iam_roles=roles,
             preferred_role=roles[0] if roles else None,
-            scopes=[BASE_SCOPE])
+            scopes=list(context.scopes) if context is not None else [BASE_SCOPE])
         try:
             answer = self.lambdas.invoke_as(
                 trigger.COGNITO_PRINCIPAL, function_ref(str(config.get("LambdaArn", ""))), event,
@@ -145,10 +148,16 @@ class _Issuance:
     client_config: Mapping[str, Any]
     groups: list[str]
     changes: trigger.TokenChanges | None
+    context: moto_hook.Context | None = None
 
     def claims(self, token_use: str, claims: dict) -> dict:
         if "cognito:groups" in claims:  # in precedence order, as the trigger saw them
             claims = {**claims, "cognito:groups": list(self.groups)}
+        if self.context is not None:  # from the token endpoint: its scopes, and the nonce
+            if token_use == "access":
+                claims = {**claims, "scope": " ".join(self.context.scopes)}
+            elif self.context.nonce is not None:
+                claims = {**claims, "nonce": self.context.nonce}
         if self.changes is None:
             return claims
         return trigger.apply_changes(self.changes, token_use, claims)

@@ -1,7 +1,17 @@
-"""THE one place the sandbox changes moto: Cognito's Pre Token Generation trigger.
+"""THE one place the sandbox changes moto: where Cognito does more than moto does.
 
-moto has no Lambda triggers. In the moto versions pinned in ``requirements-dev.txt``
-(``MOTO_VERSIONS``), every user-pool token, from every flow (``InitiateAuth`` and
+1. The Pre Token Generation trigger (below).
+2. The app client's auth flows: ``InitiateAuth`` with a flow the client's
+   ``ExplicitAuthFlows`` does not allow is refused with Cognito's error (moto allows every flow).
+3. ``USER_SRP_AUTH``: moto's challenge is random and it never checks the password claim, so a
+   wrong password got tokens; here the server side of SRP (``srp.py``) makes the challenge and
+   checks the claim.
+4. How tokens are asked for: the sandbox's OAuth endpoints issue tokens through moto too, inside
+   ``issuing(Context(...))``, so the trigger sees ``TokenGeneration_HostedAuth`` and the access
+   token carries the OAuth scopes granted (and the ID token the ``nonce``).
+
+moto has no Lambda triggers. In the moto versions pinned in ``pyproject.toml``'s ``sandbox``
+extra (``MOTO_VERSIONS``), every user-pool token, from every flow (``InitiateAuth`` and
 ``AdminInitiateAuth`` with passwords or a refresh token, the auth challenge responses), is
 created by one method, ``CognitoIdpUserPool.create_jwt(client_id, username, token_use,
 expires_in, extra_data)``; the ID and the access token of one issuance are created one after the
@@ -23,9 +33,10 @@ trigger.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Protocol
@@ -64,6 +75,31 @@ class TokenRequest:
     groups: tuple[Group, ...]
     refresh: bool
     """Tokens from a refresh token rather than a sign-in."""
+    context: Context | None = None
+    """How the tokens were asked for, when not through the API (``issuing``)."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """How the tokens being issued were asked for: the token endpoint's grant."""
+
+    trigger_source: str
+    """``TokenGeneration_HostedAuth`` for a code, ``TokenGeneration_RefreshTokens`` ..."""
+    scopes: tuple[str, ...]
+    """The OAuth scopes granted: the access token's ``scope``."""
+    nonce: str | None = None
+    """The ``nonce`` the authorization request sent: the ID token carries it back."""
+
+
+@contextlib.contextmanager
+def issuing(context: Context) -> Iterator[None]:
+    """Tokens moto creates in this thread, inside the block, were asked for as ``context`` says."""
+    previous = getattr(_thread, "context", None)
+    _thread.context = context
+    try:
+        yield
+    finally:
+        _thread.context = previous
 
 
 class Issuance(Protocol):
@@ -84,6 +120,7 @@ _seen_origins: dict[str, set[str]] = {}
 _lock = threading.Lock()
 _thread = threading.local()
 _original = None
+_original_initiate_auth = None
 
 
 def moto_version_problem(version: str) -> str | None:
@@ -101,9 +138,9 @@ def moto_version_problem(version: str) -> str | None:
 
 
 def install() -> None:
-    """Wrap moto's token creation (once per process)."""
-    global _original
-    from moto.cognitoidp.models import CognitoIdpUserPool
+    """Wrap moto's token creation and its ``InitiateAuth`` (once per process)."""
+    global _original, _original_initiate_auth
+    from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
 
     with _lock:
         if _original is not None:
@@ -117,6 +154,50 @@ def install() -> None:
             raise RuntimeError(problem)
         _original = CognitoIdpUserPool.create_jwt
         CognitoIdpUserPool.create_jwt = _create_jwt
+        _original_initiate_auth = CognitoIdpBackend.initiate_auth
+        CognitoIdpBackend.initiate_auth = _initiate_auth
+
+
+# The auth flows a client allows when its ExplicitAuthFlows is empty, and the legacy names
+# Cognito still takes for three of them (CreateUserPoolClient, "ExplicitAuthFlows").
+DEFAULT_AUTH_FLOWS = frozenset({"ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH",
+                                "ALLOW_REFRESH_TOKEN_AUTH"})
+LEGACY_AUTH_FLOWS = {"USER_PASSWORD_AUTH": "ALLOW_USER_PASSWORD_AUTH",
+                     "ADMIN_NO_SRP_AUTH": "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+                     "CUSTOM_AUTH_FLOW_ONLY": "ALLOW_CUSTOM_AUTH"}
+# InitiateAuth's AuthFlow -> the ExplicitAuthFlows value that allows it.
+FLOW_PERMISSIONS = {"USER_PASSWORD_AUTH": "ALLOW_USER_PASSWORD_AUTH",
+                    "USER_SRP_AUTH": "ALLOW_USER_SRP_AUTH",
+                    "REFRESH_TOKEN_AUTH": "ALLOW_REFRESH_TOKEN_AUTH",
+                    "REFRESH_TOKEN": "ALLOW_REFRESH_TOKEN_AUTH",
+                    "CUSTOM_AUTH": "ALLOW_CUSTOM_AUTH"}
+
+
+def allowed_flows(explicit_auth_flows: object) -> frozenset[str]:
+    """The ``ALLOW_*`` flows of a client's ``ExplicitAuthFlows``."""
+    if not explicit_auth_flows:
+        return DEFAULT_AUTH_FLOWS
+    return frozenset(LEGACY_AUTH_FLOWS.get(f, f) for f in explicit_auth_flows)
+
+
+def flow_problem(auth_flow: object, explicit_auth_flows: object) -> str | None:
+    """Cognito's message when a client may not use ``auth_flow``, or ``None``."""
+    needed = FLOW_PERMISSIONS.get(str(auth_flow))
+    if needed is None or needed in allowed_flows(explicit_auth_flows):
+        return None
+    return f"{auth_flow} flow not enabled for this client"
+
+
+def _initiate_auth(self, client_id, auth_flow, auth_parameters):
+    for pool in self.user_pools.values():
+        client = pool.clients.get(client_id)
+        if client is not None and pool.id in _issuers:
+            problem = flow_problem(auth_flow, client.extended_config.get("ExplicitAuthFlows"))
+            if problem:
+                from moto.cognitoidp.exceptions import InvalidParameterException
+
+                raise InvalidParameterException(problem)
+    return _original_initiate_auth(self, client_id, auth_flow, auth_parameters)
 
 
 def adopt(user_pool_id: str, issuer: TokenIssuer) -> None:
@@ -143,7 +224,7 @@ def _request(pool, client_id: str, username: str, refresh: bool) -> TokenRequest
         client_id=client_id, client_config=dict(client.extended_config if client else {}),
         username=user.username, user_attributes=attributes,
         groups=tuple(Group(g.group_name, g.precedence, g.role_arn) for g in user.groups),
-        refresh=refresh)
+        refresh=refresh, context=getattr(_thread, "context", None))
 
 
 def _create_jwt(self, client_id, username, token_use, expires_in=60 * 60, extra_data=None):
