@@ -121,6 +121,10 @@ _lock = threading.Lock()
 _thread = threading.local()
 _original = None
 _original_initiate_auth = None
+_original_respond = None
+# SECRET_BLOCK of an open PASSWORD_VERIFIER challenge -> (moto's session, the challenge): each
+# is answered once, then forgotten, whatever the answer.
+_srp_challenges: dict[str, tuple[str, Any]] = {}
 
 
 def moto_version_problem(version: str) -> str | None:
@@ -138,8 +142,9 @@ def moto_version_problem(version: str) -> str | None:
 
 
 def install() -> None:
-    """Wrap moto's token creation and its ``InitiateAuth`` (once per process)."""
-    global _original, _original_initiate_auth
+    """Wrap moto's token creation, ``InitiateAuth`` and ``RespondToAuthChallenge`` (once per
+    process)."""
+    global _original, _original_initiate_auth, _original_respond
     from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
 
     with _lock:
@@ -156,6 +161,8 @@ def install() -> None:
         CognitoIdpUserPool.create_jwt = _create_jwt
         _original_initiate_auth = CognitoIdpBackend.initiate_auth
         CognitoIdpBackend.initiate_auth = _initiate_auth
+        _original_respond = CognitoIdpBackend.respond_to_auth_challenge
+        CognitoIdpBackend.respond_to_auth_challenge = _respond_to_auth_challenge
 
 
 # The auth flows a client allows when its ExplicitAuthFlows is empty, and the legacy names
@@ -188,16 +195,68 @@ def flow_problem(auth_flow: object, explicit_auth_flows: object) -> str | None:
     return f"{auth_flow} flow not enabled for this client"
 
 
-def _initiate_auth(self, client_id, auth_flow, auth_parameters):
-    for pool in self.user_pools.values():
-        client = pool.clients.get(client_id)
-        if client is not None and pool.id in _issuers:
-            problem = flow_problem(auth_flow, client.extended_config.get("ExplicitAuthFlows"))
-            if problem:
-                from moto.cognitoidp.exceptions import InvalidParameterException
+def _adopted_pool(backend, client_id: str):
+    """The adopted pool holding app client ``client_id``, or ``None``."""
+    for pool in backend.user_pools.values():
+        if client_id in pool.clients and pool.id in _issuers:
+            return pool
+    return None
 
-                raise InvalidParameterException(problem)
-    return _original_initiate_auth(self, client_id, auth_flow, auth_parameters)
+
+def _initiate_auth(self, client_id, auth_flow, auth_parameters):
+    pool = _adopted_pool(self, client_id)
+    if pool is None:
+        return _original_initiate_auth(self, client_id, auth_flow, auth_parameters)
+    from moto.cognitoidp.exceptions import InvalidParameterException
+
+    client = pool.clients[client_id]
+    problem = flow_problem(auth_flow, client.extended_config.get("ExplicitAuthFlows"))
+    if problem:
+        raise InvalidParameterException(problem)
+    answer = _original_initiate_auth(self, client_id, auth_flow, auth_parameters)
+    if str(auth_flow) == "USER_SRP_AUTH" and answer.get("ChallengeName") == "PASSWORD_VERIFIER":
+        answer = _srp_challenge(pool, answer, (auth_parameters or {}).get("SRP_A"))
+    return answer
+
+
+def _srp_challenge(pool, answer: dict, srp_a: object) -> dict:
+    """moto's ``PASSWORD_VERIFIER`` answer, with a real challenge for ``SRP_A`` (``srp.py``).
+    ``USER_ID_FOR_SRP`` is the username, as Cognito sends it (moto sends the ``sub``)."""
+    from moto.cognitoidp.exceptions import InvalidParameterException
+
+    from . import srp
+
+    session = answer["Session"]
+    username = answer["ChallengeParameters"]["USERNAME"]
+    user = pool._get_user(username)
+    try:
+        challenge = srp.start(pool.id, user.username, user.password or "", str(srp_a or ""),
+                              secret_block=session.encode())
+    except srp.SrpError as error:
+        raise InvalidParameterException(str(error)) from None
+    with _lock:
+        _srp_challenges[challenge.secret_block] = (session, challenge)
+    return {**answer, "ChallengeParameters": challenge.parameters(user.username)}
+
+
+def _respond_to_auth_challenge(self, session, client_id, challenge_name, challenge_responses):
+    if challenge_name != "PASSWORD_VERIFIER" or _adopted_pool(self, client_id) is None:
+        return _original_respond(self, session, client_id, challenge_name, challenge_responses)
+    from moto.cognitoidp.exceptions import NotAuthorizedError
+
+    from . import srp
+
+    responses = dict(challenge_responses or {})
+    with _lock:
+        found = _srp_challenges.pop(str(responses.get("PASSWORD_CLAIM_SECRET_BLOCK")), None)
+    # Checked before moto's own branches (a new password, MFA), which check nothing: Cognito
+    # checks the password first.
+    if found is None or not srp.password_claim_ok(
+            found[1], responses.get("PASSWORD_CLAIM_SECRET_BLOCK"), responses.get("TIMESTAMP"),
+            responses.get("PASSWORD_CLAIM_SIGNATURE")):
+        raise NotAuthorizedError("Incorrect username or password.")
+    responses["PASSWORD_CLAIM_SECRET_BLOCK"] = found[0]  # moto finds its session by it
+    return _original_respond(self, session, client_id, challenge_name, responses)
 
 
 def adopt(user_pool_id: str, issuer: TokenIssuer) -> None:
