@@ -86,6 +86,7 @@ KEYS: tuple[Key, ...] = (
     Key("tokenUse", ((POOL, "token_use"),)),
     Key("stageName", ((API, "stage_name"),)),
     Key("callbackUrls", ((POOL, "callback_urls"),)),
+    Key("logoutUrls", ((POOL, "logout_urls"),)),
     Key("domainPrefix", ((POOL, "domain_prefix"),)),
     Key("idTokenValidityMinutes", ((POOL, "id_token_validity_minutes"),)),
     Key("accessTokenValidityMinutes", ((POOL, "access_token_validity_minutes"),)),

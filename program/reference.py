@@ -12,7 +12,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from jwt_scoped.model import default_of, docstrings, field_named, limits_of
@@ -73,5 +75,19 @@ def table() -> str:
     return "\n".join(lines) + "\n"
 
 
+DOC = Path(__file__).resolve().parent.parent / "docs" / "config-reference.md"
+_GENERATED = re.compile(r"(<!-- config-reference:[^\n]*-->\n)(.*?)(<!-- /config-reference -->)", re.S)
+
+
+def write_doc(doc: Path = DOC) -> None:
+    """Put ``table()`` between the generated markers of ``doc``."""
+    text = doc.read_text(encoding="utf-8")
+    doc.write_text(_GENERATED.sub(lambda m: m.group(1) + table() + m.group(3), text, count=1),
+                   encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(table(), end="")
+    if sys.argv[1:] == ["--write"]:
+        write_doc()
+    else:
+        print(table(), end="")

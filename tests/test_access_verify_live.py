@@ -121,7 +121,8 @@ def test_the_table_report_reads_row_by_row(cognito, capsys, tmp_path):
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[:3] == [
-        f"Verifying {cognito.outputs['api_url']} with id tokens: 2 routes, 2 users signed in",
+        f"Verifying {cognito.outputs['api_url']} with id tokens: 2 routes, 2 users signed in "
+        "with their passwords (InitiateAuth)",
         "(tampered) is adminuser's id token with one signature character changed",
         "(other-token) is adminuser's access token, which carries no group scope"]
     assert "GET /AdminUser    (tampered)     401       401     ok        the token signature is " \

@@ -617,7 +617,7 @@ def test_run_signs_each_user_in_with_the_deployed_password_and_every_cell_matche
                          for name, password in run.exports["test_user_passwords"].items()]
     lines = out.getvalue().splitlines()
     assert lines[0] == (f"Verifying {run.one(T.STAGE).outputs['invokeUrl']} with id tokens: "
-                        "2 routes, 2 users signed in")
+                        "2 routes, 2 users signed in with their passwords (InitiateAuth)")
     assert lines[-1] == "All 10 cells match."
 
 

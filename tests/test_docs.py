@@ -43,7 +43,7 @@ def test_the_config_reference_is_the_one_the_model_generates():
                       text("docs/config-reference.md"), re.S)
     assert match, "docs/config-reference.md has no generated config reference"
     assert match.group(1) == reference.table(), (
-        "run `python -m program.reference` into docs/config-reference.md")
+        "run `python -m program.reference --write`")
 
 
 def test_the_project_file_lists_every_config_key_once_and_no_other():

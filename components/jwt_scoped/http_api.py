@@ -236,7 +236,9 @@ class ScopedHttpApi(pulumi.ComponentResource):
         if args.cors_origins:
             cors = {"allow_origins": list(args.cors_origins),
                     "allow_methods": cors_methods([r.route_key for r in args.routes]),
-                    "allow_headers": ["authorization", "content-type"], "max_age": 3600}
+                    "allow_headers": ["authorization", "content-type"],
+                    # A page may read why a call got 401 (the JWT authorizer's challenge).
+                    "expose_headers": ["www-authenticate"], "max_age": 3600}
         self.api = aws.apigatewayv2.Api(
             f"{name}-api", protocol_type="HTTP", cors_configuration=cors,
             tags=args.tags or None, opts=child)

@@ -52,6 +52,11 @@ class ScopedIdentityPoolArgs:
             unique=(lambda url: url, "callback URL"),
             why=r.CALLBACK_URLS_WHY))
     """OAuth redirect URLs of the app client: https, or http for ``localhost`` only."""
+    logout_urls: Sequence[str] | None = field(default=(), metadata=rules(
+        each=r.logout_url_problem, count=(0, r.MAX_LOGOUT_URLS),
+        unique=(lambda url: url, "sign-out URL"), why=r.LOGOUT_URLS_WHY))
+    """Where the hosted UI's ``/logout`` may send the browser after signing out (its
+    ``logout_uri``), by the callback URLs' rule; none: ``/logout`` only signs out."""
     domain_prefix: str | None = field(default=None, metadata=rules(
         check=r.domain_prefix_problem))
     """Hosted UI prefix (``<prefix>.auth.<region>.amazoncognito.com``); by default
@@ -158,6 +163,7 @@ class ScopedIdentityPool(pulumi.ComponentResource):
             allowed_oauth_flows=["code"],
             allowed_oauth_scopes=list(OAUTH_SCOPES),
             callback_urls=list(args.callback_urls),
+            logout_urls=list(args.logout_urls or ()) or None,
             supported_identity_providers=["COGNITO"],
             prevent_user_existence_errors="ENABLED",
             enable_token_revocation=True,

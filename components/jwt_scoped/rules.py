@@ -74,10 +74,13 @@ DEFAULT_LOG_RETENTION_DAYS = 30
 # refresh 60 minutes to 10 years; we take refresh in whole days).
 TOKEN_MINUTES_RANGE = (5, 1440)
 REFRESH_DAYS_RANGE = (1, 3650)
-# Cognito quotas: callback URLs per app client ("Quotas in Amazon Cognito", 100).
+# Cognito quotas: callback URLs and sign-out URLs per app client ("Quotas in Amazon Cognito",
+# 100 each).
 MAX_CALLBACK_URLS = 100
+MAX_LOGOUT_URLS = 100
 CALLBACK_URLS_WHY = (f"the code flow needs one, and Cognito takes at most {MAX_CALLBACK_URLS} "
                      "per app client")
+LOGOUT_URLS_WHY = f"Cognito takes at most {MAX_LOGOUT_URLS} sign-out URLs per app client"
 # CORS allowOrigins of an HTTP API: we accept up to this many (each is one header value to match).
 MAX_CORS_ORIGINS = 100
 
@@ -115,18 +118,29 @@ def domain_prefix_problem(value: object) -> str | None:
     return None
 
 
-def callback_url_problem(value: object) -> str | None:
-    """Cognito callback URLs: absolute, no fragment, HTTPS unless the host is localhost."""
+def _redirect_url_problem(kind: str, value: object) -> str | None:
+    """Cognito's rule for the URLs it redirects to ("App client settings": callback and sign-out
+    URLs): absolute, no fragment, HTTPS unless the host is localhost."""
     if not isinstance(value, str):
-        return f"callback URL must be a string, got {value!r}"
+        return f"{kind} must be a string, got {value!r}"
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return f"callback URL {value!r} is not an absolute http(s) URL"
+        return f"{kind} {value!r} is not an absolute http(s) URL"
     if parts.fragment:
-        return f"callback URL {value!r} must not contain a fragment"
+        return f"{kind} {value!r} must not contain a fragment"
     if parts.scheme == "http" and parts.hostname != "localhost":
-        return f"callback URL {value!r} must use https (http is allowed for localhost only)"
+        return f"{kind} {value!r} must use https (http is allowed for localhost only)"
     return None
+
+
+def callback_url_problem(value: object) -> str | None:
+    """A callback URL (where the hosted UI sends the browser back with a code)."""
+    return _redirect_url_problem("callback URL", value)
+
+
+def logout_url_problem(value: object) -> str | None:
+    """A sign-out URL (where ``/logout`` may send the browser), by the callback URLs' rule."""
+    return _redirect_url_problem("sign-out URL", value)
 
 
 def cors_origin_problem(value: object) -> str | None:

@@ -20,6 +20,7 @@ from .diff import diff_plans
 from .matrix import build_matrix
 from .model import resources_of_run, stack_model
 from .plan import ProgramError, Stack, planned, run_stack
+from .verify import SIGN_IN_METHODS
 
 
 class CommandError(Exception):
@@ -91,6 +92,10 @@ def add_parsers(commands) -> None:
                         help="seconds before the first retry, doubling each time (default 1)")
     verify.add_argument("--timeout", type=_positive, default=10.0,
                         help="seconds to wait for each answer (default 10)")
+    verify.add_argument("--sign-in", choices=SIGN_IN_METHODS, default="password",
+                        help="how test users sign in: password (InitiateAuth with "
+                        "USER_PASSWORD_AUTH) or code (the hosted UI's code grant with PKCE, as a "
+                        "browser signs in); default password")
     verify.add_argument("--format", choices=("table", "json"), default="table",
                         help="table (rows as they arrive) or json (one document at the end)")
     verify.set_defaults(run=run_verify)
@@ -159,6 +164,7 @@ def run_verify(args: argparse.Namespace) -> int:
             document, where = state.read_state_file(args.state), str(args.state)
         else:
             document, where = state.run_pulumi(args.stack, stack.project.root), "the stack's state"
-        return live.run(matrix, state.live_model(document, where), policy, fmt=args.format)
+        return live.run(matrix, state.live_model(document, where), policy, fmt=args.format,
+                        sign_in_method=args.sign_in)
     except (state.StateError, live.VerifyError, SignInError, Unreachable) as error:
         raise CommandError(str(error)) from None

@@ -20,6 +20,13 @@ from .model import SECRET_SIG, SECRET_SIG_KEY, StackModel, resources_of_state, s
 SANDBOX_KEY = "sandbox"
 """The state file's block of local endpoints, when the sandbox wrote it."""
 COGNITO_ENDPOINT = "cognito_endpoint"
+USER_POOLS = "user_pools"
+"""In the sandbox block: pool id -> ``issuer`` (the tokens' ``iss``), ``local_issuer`` (where its
+discovery document and keys are served), ``discovery_url`` and ``domains`` (prefix -> the local
+base URL of its hosted UI)."""
+LOCAL_OUTPUTS = "local_outputs"
+"""In the sandbox block: each stack output that names a hosted-UI URL on AWS, with the local one
+(``hosted_ui_url``: the local sign-in page)."""
 
 
 class StateError(Exception):

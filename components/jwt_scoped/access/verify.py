@@ -21,12 +21,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from jwt_scoped.cognito_urls import domain_url, region_of_pool
 from jwt_scoped.modes import TokenUse
 
 from .matrix import ANONYMOUS, UNAUTHORIZED, AccessMatrix, build_matrix, expected_status
 from .model import StackModel
 from .probe import Answer, RetryPolicy, call, error_description
-from .state import sandbox_endpoint
+from .state import SANDBOX_KEY, USER_POOLS, sandbox_endpoint
 
 TAMPERED = "(tampered)"
 OTHER_TOKEN = "(other-token)"
@@ -141,6 +142,28 @@ class SignIn:
     client_id: str
     username: str
     password: str
+    hosted_ui: str | None = None
+    """The base URL of the pool's domain (the sandbox's local one in a sandbox's state), for a
+    sign-in through the hosted UI; ``None``: the pool has no domain."""
+    callback_url: str | None = None
+    """The app client's first callback URL (``None``: it takes no code grant)."""
+    scopes: tuple[str, ...] = ()
+    """The OAuth scopes the app client may ask for."""
+
+    def code_flow_problem(self) -> str | None:
+        """Why this caller cannot sign in through the hosted UI, or ``None``."""
+        if self.hosted_ui is None:
+            return f"the user pool {self.user_pool_id} has no domain, so no hosted UI"
+        if self.callback_url is None:
+            return f"the app client {self.client_id} takes no code grant (no callback URL)"
+        return None
+
+
+SIGNED_IN_BY = {"password": "with their passwords (InitiateAuth)",
+                "code": "through the hosted UI (code grant with PKCE)"}
+SIGN_IN_METHODS = tuple(SIGNED_IN_BY)
+"""How verify signs its callers in: ``InitiateAuth`` with ``USER_PASSWORD_AUTH``, or the hosted
+UI's code grant with PKCE, as a browser does."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +217,10 @@ def deployed(matrix: AccessMatrix, live: StackModel) -> Deployed:
             problems.append(f"the state holds no password for {caller.name}")
             continue
         token_uses.add(pool.token_use)
-        sign_ins[caller.name] = SignIn(pool.id, client.id, user.username, user.password)
+        code_grant = "code" in client.oauth_flows and client.callback_urls
+        sign_ins[caller.name] = SignIn(
+            pool.id, client.id, user.username, user.password, hosted_ui_base(live, pool),
+            client.callback_urls[0] if code_grant else None, client.oauth_scopes)
     if token_uses and token_uses != {matrix.token_use}:
         problems.append(f"the plan puts the scopes in the {matrix.token_use} token but the "
                         f"deployed pool writes them into the {token_uses.pop()} token")
@@ -203,6 +229,16 @@ def deployed(matrix: AccessMatrix, live: StackModel) -> Deployed:
                           + " (run `pulumi up` with this config first)")
     return Deployed(api_urls, sign_ins, matrix.token_use, sandbox_endpoint(live),
                     drift(matrix, build_matrix(live)))
+
+
+def hosted_ui_base(live: StackModel, pool) -> str | None:
+    """The base URL of ``pool``'s hosted UI: the sandbox's local one, or its domain on AWS."""
+    if pool.domain is None:
+        return None
+    local = ((live.extra.get(SANDBOX_KEY) or {}).get(USER_POOLS) or {}).get(pool.id)
+    if local is not None:
+        return (local.get("domains") or {}).get(pool.domain)
+    return domain_url(pool.domain, region_of_pool(pool.id))
 
 
 def drift(plan: AccessMatrix, live: AccessMatrix) -> tuple[str, ...]:
@@ -220,6 +256,36 @@ def drift(plan: AccessMatrix, live: AccessMatrix) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _password_tokens(target: Deployed, policy: RetryPolicy) -> dict[str, dict[TokenUse, str]]:
+    from .signin import cognito_client, sign_in  # boto3 only where it is needed
+
+    tokens: dict[str, dict[TokenUse, str]] = {}
+    clients: dict[str, object] = {}
+    for caller, how in target.sign_ins.items():
+        if how.user_pool_id not in clients:
+            clients[how.user_pool_id] = cognito_client(how.user_pool_id, policy.attempts,
+                                                       policy.timeout, target.cognito_endpoint)
+        tokens[caller] = sign_in(clients[how.user_pool_id], how.client_id, how.username,
+                                 how.password)
+    return tokens
+
+
+def _code_flow_tokens(target: Deployed, policy: RetryPolicy) -> dict[str, dict[TokenUse, str]]:
+    from . import code_flow
+
+    problems = [f"{caller}: {problem}" for caller, how in target.sign_ins.items()
+                if (problem := how.code_flow_problem())]
+    if problems:
+        raise VerifyError("cannot sign in through the hosted UI: " + "; ".join(problems))
+    tokens = {}
+    for caller, how in target.sign_ins.items():
+        answer = code_flow.sign_in(how.hosted_ui, how.client_id, how.callback_url, how.scopes,
+                                   how.username, how.password, timeout=policy.timeout)
+        tokens[caller] = {TokenUse.ID: answer.get("id_token", ""),
+                          TokenUse.ACCESS: answer["access_token"]}
+    return tokens
+
+
 def mismatch_lines(outcomes: Sequence[Outcome]) -> list[str]:
     bad = [o for o in outcomes if not o.ok]
     if not bad:
@@ -231,10 +297,11 @@ def mismatch_lines(outcomes: Sequence[Outcome]) -> list[str]:
             *(f"  {r[0].ljust(widths[0])}  {r[1].ljust(widths[1])}  {r[2]}" for r in rows)]
 
 
-def introduction(matrix: AccessMatrix, target: Deployed, users: Sequence[str]) -> list[str]:
+def introduction(matrix: AccessMatrix, target: Deployed, users: Sequence[str],
+                 sign_in_method: str = "password") -> list[str]:
     """What is about to be checked, and what the made-up callers are."""
     lines = [f"Verifying {target.label} with {target.token_use} tokens: {len(matrix.routes)} "
-             f"routes, {len(users)} users signed in"]
+             f"routes, {len(users)} users signed in {SIGNED_IN_BY[sign_in_method]}"]
     if users:
         lines += [f"{TAMPERED} is {users[0]}'s {matrix.token_use} token with one signature "
                   "character changed",
@@ -297,25 +364,20 @@ def report_json(target: Deployed, outcomes: Sequence[Outcome]) -> dict:
 
 
 def run(matrix: AccessMatrix, live: StackModel, policy: RetryPolicy,
-        out: TextIO | None = None, fmt: str = "table") -> int:
-    """Sign in, call every cell, print the report. 0: all match; 1: a mismatch. Raises
-    ``VerifyError``, ``SignInError`` or ``Unreachable`` (exit 2) when the check cannot run."""
-    from .signin import cognito_client, sign_in  # boto3 only where it is needed
-
+        out: TextIO | None = None, fmt: str = "table", sign_in_method: str = "password") -> int:
+    """Sign in (``sign_in_method``: one of ``SIGN_IN_METHODS``), call every cell, print the
+    report. 0: all match; 1: a mismatch. Raises ``VerifyError``, ``SignInError`` or
+    ``Unreachable`` (exit 2) when the check cannot run."""
     out = out or sys.stdout
     target = deployed(matrix, live)
-    tokens: dict[str, dict[TokenUse, str]] = {}
-    clients: dict[str, object] = {}
-    for caller, how in target.sign_ins.items():
-        if how.user_pool_id not in clients:
-            clients[how.user_pool_id] = cognito_client(how.user_pool_id, policy.attempts,
-                                                       policy.timeout, target.cognito_endpoint)
-        tokens[caller] = sign_in(clients[how.user_pool_id], how.client_id, how.username,
-                                 how.password)
+    if sign_in_method == "code":
+        tokens = _code_flow_tokens(target, policy)
+    else:
+        tokens = _password_tokens(target, policy)
     todo = probes(matrix, tampered=bool(tokens), other_token=bool(tokens))
     rows = None
     if fmt == "table":
-        print(*introduction(matrix, target, list(tokens)), sep="\n", file=out)
+        print(*introduction(matrix, target, list(tokens), sign_in_method), sep="\n", file=out)
         rows = _Rows(todo, out)
     outcomes = []
     default_url = next(iter(target.api_urls.values()), "")

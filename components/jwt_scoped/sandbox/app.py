@@ -39,7 +39,8 @@ from typing import Any, TextIO
 from jwt_scoped.access.matrix import AccessMatrix, build_matrix
 from jwt_scoped.access.model import StackModel, resources_of_state, stack_model
 from jwt_scoped.access.plan import Stack, run_stack
-from jwt_scoped.access.state import COGNITO_ENDPOINT, SANDBOX_KEY
+from jwt_scoped.access.state import COGNITO_ENDPOINT, LOCAL_OUTPUTS, SANDBOX_KEY, USER_POOLS
+from jwt_scoped.cognito_urls import DISCOVERY_PATH, domain_url
 from jwt_scoped.modes import JWT_AUTHORIZATION, NO_AUTHORIZATION
 from jwt_scoped.project import REGION_KEY
 from jwt_scoped.recording import ACCOUNT, DEFAULT_REGION, InputEdit, RecordingMocks, Registered, Run
@@ -48,6 +49,7 @@ from .apis import LocalApis
 from .cognito import LocalCognito
 from .edge import Edge, PortInUse, bind, url_of
 from .gateway import PAYLOAD_FORMAT, Gateway, GatewayApp
+from .hosted_ui import HostedUi, HostedUiApp
 from .jwt_authorizer import JwksKeys
 from .lambdas import LocalLambda
 from .payload import HttpAnswer, Request
@@ -189,6 +191,7 @@ class Sandbox:
         self.lambdas: LocalLambda | None = None
         self.cognito: LocalCognito | None = None
         self.apis: LocalApis | None = None
+        self.hosted_uis: dict[str, HostedUi] = {}
         self.mocks: RecordingMocks | None = None
         self.model: StackModel | None = None
         self._stopped = threading.Event()
@@ -258,6 +261,11 @@ class Sandbox:
         return self.api_urls[api_id]
 
     def _serve(self) -> None:
+        for domain, pool_id in self.cognito.domains.items():
+            sock = bind(0)
+            self.hosted_uis[domain] = HostedUi(self.cognito, domain, pool_id)
+            self.edge.serve(HostedUiApp(self.hosted_uis[domain]), sock)
+            self.cognito.domain_urls[domain] = url_of(sock)
         self.cognito.serve(self.edge, bind(0))
         keys = JwksKeys(self._jwks_url)
         for api_id, sock in self._sockets.items():
@@ -267,13 +275,32 @@ class Sandbox:
                               intercept=self.intercept)
             self.edge.serve(GatewayApp(gateway), sock)
         local = {COGNITO_ENDPOINT: self.cognito.endpoint, "region": self.region,
-                 "api_urls": dict(self.api_urls)}
+                 "api_urls": dict(self.api_urls), USER_POOLS: self._pools_block(),
+                 LOCAL_OUTPUTS: self._local_outputs()}
         self.outputs = {**self.run.exports, SANDBOX_KEY: local}
         document = state_document(self.run, local)
         self.model = stack_model(resources_of_state(document), {SANDBOX_KEY: local})
         (self.folder / OUTPUTS_FILE).write_text(outputs_json(self.outputs), encoding="utf-8")
         (self.folder / STATE_FILE).write_text(
             json.dumps(document, indent=2, default=_state_value) + "\n", encoding="utf-8")
+
+    def _pools_block(self) -> dict[str, dict[str, Any]]:
+        cognito = self.cognito
+        return {pool_id: {
+            "issuer": cognito.issuer_of(pool_id), "local_issuer": cognito.local_issuer(pool_id),
+            "discovery_url": cognito.local_issuer(pool_id) + DISCOVERY_PATH,
+            "domains": {d: cognito.domain_urls[d] for d, p in cognito.domains.items()
+                        if p == pool_id}} for pool_id in cognito.pools}
+
+    def _local_outputs(self) -> dict[str, str]:
+        """Each string output naming a domain's hosted UI on AWS, with the local hosted UI."""
+        bases = {domain_url(d, self.region): url for d, url in self.cognito.domain_urls.items()}
+        out = {}
+        for name, value in self.run.exports.items():
+            for aws_base, local_base in bases.items():
+                if isinstance(value, str) and value.startswith(aws_base):
+                    out[name] = local_base + value[len(aws_base):]
+        return out
 
     def _prefetch_keys(self, api_id: str, keys: JwksKeys) -> None:
         """Fetch each local issuer's keys now, so the first request finds them."""

@@ -12,10 +12,17 @@ first runs the pool's Pre Token Generation trigger (``TriggerIssuer``, through t
 from __future__ import annotations
 
 import contextlib
+import hmac
+import json
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
+
+from jwt_scoped import cognito_urls
 from jwt_scoped.recording import ACCOUNT
 
 from . import cognito_trigger as trigger
@@ -166,6 +173,51 @@ class _Issuance:
         return token_lifetime(self.client_config, token_use)
 
 
+@dataclass(frozen=True)
+class AppClient:
+    """An app client's OAuth settings, as the hosted UI and the token endpoint read them."""
+
+    id: str
+    pool_id: str
+    secret: str | None
+    """``None`` for a public client."""
+    oauth: bool
+    """``AllowedOAuthFlowsUserPoolClient``: whether the OAuth endpoints serve it at all."""
+    flows: frozenset[str]
+    """``AllowedOAuthFlows``: ``code``, ``implicit``, ``client_credentials``."""
+    scopes: tuple[str, ...]
+    """``AllowedOAuthScopes``."""
+    callback_urls: tuple[str, ...]
+    logout_urls: tuple[str, ...]
+    revocation: bool
+    """``EnableTokenRevocation`` (Cognito's default: on)."""
+    prevent_user_existence_errors: bool
+    read_attributes: tuple[str, ...]
+    """``ReadAttributes``; empty: every attribute (Cognito's default)."""
+    config: Mapping[str, Any]
+    """The client's settings as moto holds them (token lifetimes, ...)."""
+
+    @property
+    def client_id(self) -> str:
+        """oauthlib reads a request's client by this name."""
+        return self.id
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """The tokens of one issuance through the OAuth endpoints."""
+
+    access_token: str
+    id_token: str
+    refresh_token: str | None
+    expires_in: int
+    """Seconds the access token lives."""
+
+
+class SignInRefused(Exception):
+    """A user the hosted UI does not sign in; the message is Cognito's."""
+
+
 class LocalCognito:
     """moto's Cognito, and what this sandbox created in it; ``serve`` puts its API on the edge."""
 
@@ -176,7 +228,12 @@ class LocalCognito:
         self._backend = None
         self._client = None
         self.pools: list[str] = []
+        self.domains: dict[str, str] = {}
+        """Domain prefix -> the user pool it serves."""
+        self.domain_urls: dict[str, str] = {}
+        """Domain prefix -> the local base URL of its hosted UI, once served."""
         self.endpoint: str | None = None
+        self._tokens = threading.Lock()  # moto's token maps are plain dicts
 
     @property
     def backend(self):
@@ -190,12 +247,28 @@ class LocalCognito:
 
     def serve(self, edge: Edge, sock) -> None:
         """moto's API on ``sock`` (bound), from the edge: its WSGI app, as moto's own server
-        runs it, through a2wsgi (the WSGI adapter uvicorn itself recommends)."""
+        runs it, through a2wsgi (the WSGI adapter uvicorn itself recommends); in front of it,
+        each pool's discovery document (``CognitoApp``)."""
         from a2wsgi import WSGIMiddleware
         from moto.server import DomainDispatcherApplication, create_backend_app
 
-        edge.serve(WSGIMiddleware(DomainDispatcherApplication(create_backend_app)), sock)
+        moto = WSGIMiddleware(DomainDispatcherApplication(create_backend_app))
+        edge.serve(CognitoApp(moto, self.discovery), sock)
         self.endpoint = url_of(sock)
+
+    def local_issuer(self, pool_id: str) -> str:
+        """Where the pool's issuer documents (discovery, keys) are served locally."""
+        return f"{self.endpoint}/{pool_id}"
+
+    def discovery(self, pool_id: str) -> dict | None:
+        """The pool's OpenID Connect discovery document, its endpoints the local hosted UI's
+        (the pool's first domain), or ``None`` for a pool not created here."""
+        if pool_id not in self.pools:
+            return None
+        domain = next((self.domain_urls[d] for d, p in self.domains.items()
+                       if p == pool_id and d in self.domain_urls), None)
+        return cognito_urls.openid_configuration(
+            self.issuer_of(pool_id), self.local_issuer(pool_id) + cognito_urls.JWKS_PATH, domain)
 
     @property
     def client(self):
@@ -244,6 +317,7 @@ class LocalCognito:
 
     def create_user_pool_domain(self, inputs: Mapping[str, Any]) -> tuple[str, dict]:
         self.backend.create_user_pool_domain(inputs["userPoolId"], inputs["domain"], None)
+        self.domains[inputs["domain"]] = inputs["userPoolId"]
         return inputs["domain"], {"cloudfrontDistribution": "",
                                   "cloudfrontDistributionArn": "", "version": ""}
 
@@ -272,3 +346,170 @@ class LocalCognito:
         self.backend.admin_add_user_to_group(inputs["userPoolId"], inputs["groupName"],
                                              inputs["username"])
         return f"{inputs['userPoolId']}/{inputs['groupName']}/{inputs['username']}", {}
+
+    # -- what the OAuth endpoints ask of the user store --
+
+    def issuer_of(self, pool_id: str) -> str:
+        """The ``iss`` of the pool's tokens, as moto (and Cognito) writes it."""
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}"
+
+    def app_client(self, pool_id: str, client_id: object) -> AppClient | None:
+        """The pool's app client ``client_id``, or ``None``."""
+        pool = self.backend.user_pools.get(pool_id)
+        client = pool.clients.get(client_id) if pool is not None and isinstance(client_id, str) \
+            else None
+        if client is None:
+            return None
+        config = dict(client.extended_config)
+        return AppClient(
+            id=client.id, pool_id=pool_id,
+            secret=client.secret if client.generate_secret else None,
+            oauth=bool(config.get("AllowedOAuthFlowsUserPoolClient")),
+            flows=frozenset(config.get("AllowedOAuthFlows") or ()),
+            scopes=tuple(config.get("AllowedOAuthScopes") or ()),
+            callback_urls=tuple(config.get("CallbackURLs") or ()),
+            logout_urls=tuple(config.get("LogoutURLs") or ()),
+            revocation=config.get("EnableTokenRevocation", True) is not False,
+            prevent_user_existence_errors=config.get("PreventUserExistenceErrors") == "ENABLED",
+            read_attributes=tuple(config.get("ReadAttributes") or ()), config=config)
+
+    def check_password(self, pool_id: str, client: AppClient, username: str,
+                       password: str) -> str:
+        """The username the user signs in as, or ``SignInRefused`` with the hosted UI's message
+        ("Incorrect username or password." also for an unknown user when the client prevents
+        user existence errors, as Cognito does)."""
+        user = self.backend.user_pools[pool_id]._get_user(username) if username else None
+        if user is None:
+            raise SignInRefused("Incorrect username or password."
+                                if client.prevent_user_existence_errors
+                                else "User does not exist.")
+        if not hmac.compare_digest((user.password or "").encode(), password.encode()):
+            raise SignInRefused("Incorrect username or password.")
+        if not user.enabled:
+            raise SignInRefused("User is disabled.")
+        status = getattr(user.status, "value", str(user.status))
+        if status == "RESET_REQUIRED":
+            raise SignInRefused("Password reset required for the user")
+        if status not in ("CONFIRMED", "EXTERNAL_PROVIDER"):
+            # FORCE_CHANGE_PASSWORD and UNCONFIRMED need pages the sandbox does not serve.
+            raise SignInRefused(f"User cannot sign in here: status {status}")
+        return user.username
+
+    def user_can_sign_in(self, pool_id: str, username: str) -> bool:
+        """Whether a remembered hosted-UI session still signs ``username`` in (enabled, not
+        deleted)."""
+        user = self.backend.user_pools[pool_id]._get_user(username)
+        return user is not None and user.enabled
+
+    def issue(self, pool_id: str, client_id: str, username: str,
+              context: moto_hook.Context) -> Tokens:
+        """ID, access and refresh tokens for a hosted-UI sign-in, created by moto as its own
+        flows create them (so the trigger runs once, with ``context``). Raises
+        ``moto_hook.TriggerFailed`` when the trigger fails the sign-in."""
+        pool = self.backend.user_pools[pool_id]
+        with self._tokens, moto_hook.issuing(context), _trigger_failure():
+            refresh_token, origin = pool.create_refresh_token(client_id, username)
+            id_token, _ = pool.create_id_token(client_id, username, origin)
+            access_token, expires_in = pool.create_access_token(client_id, username, origin)
+        return Tokens(access_token, id_token, refresh_token, expires_in)
+
+    def refresh(self, pool_id: str, refresh_token: str, context: moto_hook.Context) -> Tokens:
+        """New ID and access tokens from ``refresh_token`` (the trigger runs with ``context``)."""
+        pool = self.backend.user_pools[pool_id]
+        with self._tokens, moto_hook.issuing(context), _trigger_failure():
+            access_token, id_token, expires_in = pool.create_tokens_from_refresh_token(
+                refresh_token)
+        return Tokens(access_token, id_token, None, expires_in)
+
+    def refresh_owner(self, pool_id: str, refresh_token: object) -> tuple[str, str] | None:
+        """(client id, username) of a live refresh token of the pool, or ``None``."""
+        pool = self.backend.user_pools.get(pool_id)
+        found = pool.refresh_tokens.get(refresh_token) if pool is not None and isinstance(
+            refresh_token, str) else None
+        return (found[0], found[1]) if found else None
+
+    def revoke(self, pool_id: str, refresh_token: str) -> None:
+        """Revoke a refresh token and every access token issued from it (their ``origin_jti``),
+        as ``/oauth2/revoke`` does."""
+        pool = self.backend.user_pools[pool_id]
+        with self._tokens:
+            found = pool.refresh_tokens.get(refresh_token)
+            if not found:
+                return
+            pool.refresh_tokens[refresh_token] = None  # moto's mark of a revoked token
+            origin = found[2]
+            for token in list(pool.access_tokens):
+                if _unverified(token).get("origin_jti") == origin:
+                    pool.access_tokens.pop(token, None)
+
+    def access_token_user(self, pool_id: str, access_token: str) -> tuple[dict, dict] | None:
+        """(claims, user attributes) of a live access token of the pool, or ``None``: unknown,
+        revoked, expired, or its user disabled or deleted."""
+        pool = self.backend.user_pools[pool_id]
+        with self._tokens:
+            known = pool.access_tokens.get(access_token)
+        if known is None:
+            return None
+        claims = _unverified(access_token)
+        if not isinstance(claims.get("exp"), int) or claims["exp"] <= time.time():
+            return None
+        user = pool._get_user(known[1])
+        if user is None or not user.enabled:
+            return None
+        return claims, {a["Name"]: a["Value"] for a in user.attributes}
+
+
+def _unverified(token: str) -> dict:
+    """The claims of a token moto issued (kept in its own maps: already trusted)."""
+    try:
+        return jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}
+
+
+class CognitoApp:
+    """ASGI: moto's Cognito API, with each local pool's ``/<poolId>/.well-known/openid-
+    configuration`` answered in front of it (moto's lists no OAuth endpoints). The discovery
+    document and the keys are sent with ``Access-Control-Allow-Origin: *``, as Cognito sends
+    them, so a browser app can discover the pool."""
+
+    def __init__(self, moto, discovery):
+        self.moto = moto
+        self.discovery = discovery
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        pool_id, _, rest = path.lstrip("/").partition("/")
+        if f"/{rest}" == cognito_urls.DISCOVERY_PATH and scope["method"] in ("GET", "HEAD"):
+            document = self.discovery(pool_id)
+            if document is not None:
+                body = json.dumps(document).encode("utf-8")
+                await send({"type": "http.response.start", "status": 200, "headers": [
+                    (b"content-type", b"application/json;charset=UTF-8"),
+                    (b"access-control-allow-origin", b"*"),
+                    (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body",
+                            "body": b"" if scope["method"] == "HEAD" else body})
+                return
+        if f"/{rest}" == cognito_urls.JWKS_PATH:
+            async def send_with_cors(message):
+                if message["type"] == "http.response.start":
+                    message = {**message, "headers": [*message.get("headers", []),
+                                                      (b"access-control-allow-origin", b"*")]}
+                await send(message)
+            return await self.moto(scope, receive, send_with_cors)
+        await self.moto(scope, receive, send)
+
+
+@contextlib.contextmanager
+def _trigger_failure():
+    """moto's error for a failed trigger (``UserLambdaValidationException``), as the hook's
+    ``TriggerFailed`` with Cognito's message."""
+    from moto.core.exceptions import JsonRESTError
+
+    try:
+        yield
+    except JsonRESTError as error:
+        if error.error_type == "UserLambdaValidationException":
+            raise moto_hook.TriggerFailed(error.message) from None
+        raise

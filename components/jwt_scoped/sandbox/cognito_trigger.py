@@ -35,6 +35,7 @@ TRIGGER_TIMEOUT_SECONDS = 5.0
 EVENT_VERSIONS = {"V1_0": "1", "V2_0": "2", "V3_0": "3"}
 AUTHENTICATION = "TokenGeneration_Authentication"
 REFRESH = "TokenGeneration_RefreshTokens"
+HOSTED_AUTH = "TokenGeneration_HostedAuth"  # a sign-in through the hosted UI (the code grant)
 SDK_VERSION = "aws-sdk-unknown-unknown"  # what Cognito reports for calls without an SDK header
 UNRECOGNIZABLE = "Unrecognizable lambda output"
 
