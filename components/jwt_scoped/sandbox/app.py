@@ -54,6 +54,7 @@ from .jwt_authorizer import JwksKeys
 from .lambdas import LocalLambda
 from .payload import HttpAnswer, Request
 from .provider import SandboxProvider
+from .web import WebApp, WebError, web_config, web_port
 
 RUN_ROOT = ".sandbox"
 """The sandboxes' folder in the project (git-ignored)."""
@@ -168,9 +169,11 @@ class Sandbox:
     def __init__(self, stack: Stack, *, config: dict[str, Any] | None = None, port: int = 8080,
                  run_root: Path | None = None, access_log: TextIO | Path | None = None,
                  edit: InputEdit | None = None, max_concurrency: int = 4,
-                 intercept: Callable[[Request], HttpAnswer | None] | None = None):
+                 intercept: Callable[[Request], HttpAnswer | None] | None = None,
+                 web: Path | None = None):
         """``config``: the stack's config (default: read from its stack file); ``run_root``:
-        where the sandbox's folder goes (default ``.sandbox`` in the project)."""
+        where the sandbox's folder goes (default ``.sandbox`` in the project); ``web``: a
+        browser app's folder, served at its callback URL's origin (``sandbox/web.py``)."""
         self.stack = stack
         self.config = stack.config() if config is None else dict(config)
         self.port = port
@@ -180,6 +183,8 @@ class Sandbox:
         self.edit = edit
         self.intercept = intercept
         self.max_concurrency = max_concurrency
+        self.web = web
+        self.web_url: str | None = None
         self.run: Run | None = None
         self.outputs: dict[str, Any] = {}
         self.startup_seconds: float | None = None
@@ -187,6 +192,7 @@ class Sandbox:
         self.api_urls: dict[str, str] = {}
         self.edge = Edge()
         self._sockets: dict[str, Any] = {}
+        self._web_socket = None
         self._listener = None
         self.lambdas: LocalLambda | None = None
         self.cognito: LocalCognito | None = None
@@ -280,9 +286,22 @@ class Sandbox:
         self.outputs = {**self.run.exports, SANDBOX_KEY: local}
         document = state_document(self.run, local)
         self.model = stack_model(resources_of_state(document), {SANDBOX_KEY: local})
+        if self.web is not None:
+            self._serve_web()
         (self.folder / OUTPUTS_FILE).write_text(outputs_json(self.outputs), encoding="utf-8")
         (self.folder / STATE_FILE).write_text(
             json.dumps(document, indent=2, default=_state_value) + "\n", encoding="utf-8")
+
+    def _serve_web(self) -> None:
+        try:
+            port = web_port(self.model)
+            config = web_config(self.model, self.matrix)
+            sock = bind(port)
+        except (WebError, PortInUse) as error:
+            raise SandboxError(f"cannot serve the web app {self.web}: {error}") from None
+        self._web_socket = sock
+        self.edge.serve(WebApp(self.web, config), sock)
+        self.web_url = f"http://localhost:{port}/"
 
     def _pools_block(self) -> dict[str, dict[str, Any]]:
         cognito = self.cognito
@@ -324,12 +343,12 @@ class Sandbox:
         while it starts."""
         self._stopped.set()
         self.edge.stop()
-        for sock in [*self._sockets.values(), self._listener]:
+        for sock in [*self._sockets.values(), self._listener, self._web_socket]:
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.close()
         self._sockets.clear()
-        self._listener = None
+        self._listener = self._web_socket = None
         if self.lambdas is not None:
             self.lambdas.stop()
         if self.cognito is not None:

@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Sequence
 
 from jwt_scoped.access.matrix import ANONYMOUS, AccessMatrix
+from jwt_scoped.access.state import LOCAL_OUTPUTS, SANDBOX_KEY, USER_POOLS
 
 MAX_USERS = 2
 MAX_ROUTES = 3
@@ -56,6 +57,12 @@ def banner(sandbox, source: str, seconds: float, *, access_log: str, token_comma
     lines += [f"  Cognito      {sandbox.cognito_endpoint}  (moto; region {sandbox.region}, pool "
               f"{pool.id}, app client{'s' if len(pool.clients) != 1 else ''} "
               f"{', '.join(c.id for c in pool.clients) or 'none'})" for pool in model.pools]
+    lines += [f"  Sign-in      {url}  (the hosted UI: {name})"
+              for name, url in sandbox.outputs[SANDBOX_KEY][LOCAL_OUTPUTS].items()]
+    lines += [f"  Discovery    {pool['discovery_url']}"
+              for pool in sandbox.outputs[SANDBOX_KEY][USER_POOLS].values()]
+    if sandbox.web_url:
+        lines.append(f"  Web app      {sandbox.web_url}  ({sandbox.web})")
     lines += [f"  Outputs      {sandbox.outputs_file}  (as `pulumi stack output --json "
               "--show-secrets`)",
               f"  State        {sandbox.state_file}  (as `pulumi stack export --show-secrets`)",

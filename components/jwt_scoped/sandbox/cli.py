@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from jwt_scoped.access.commands import CommandError, stack_arguments, stack_of
+from jwt_scoped.access.verify import SIGN_IN_METHODS
 from jwt_scoped.project import Project, ProjectError
 
 from .app import RUN_ROOT, STATE_FILE
@@ -41,9 +42,16 @@ def add_parsers(commands) -> None:
     p.add_argument("--access-log", metavar="FILE",
                    help="where the API's access log goes: a file, or - for the terminal "
                         "(default: the terminal; with --verify, the sandbox's logs folder)")
+    p.add_argument("--web", type=Path, metavar="DIR",
+                   help="also serve a browser app's folder (examples/web) at the origin of the "
+                        "app client's localhost callback URL, with config.json saying where the "
+                        "hosted UI and the API are")
     p.add_argument("--verify", action="store_true",
                    help="run `jwt-scoped verify` against the sandbox, print its matrix, stop, "
                         "and exit with its status")
+    p.add_argument("--sign-in", choices=SIGN_IN_METHODS, default="password",
+                   help="with --verify: how test users sign in (password, or code: through the "
+                        "hosted UI, as a browser does)")
     p.set_defaults(run=run_sandbox)
 
     token = commands.add_parser(
@@ -132,7 +140,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
     else:
         access_log = sys.stdout if args.access_log == "-" else Path(args.access_log)
     try:
-        sandbox = Sandbox(stack, port=args.port, access_log=access_log)
+        sandbox = Sandbox(stack, port=args.port, access_log=access_log, web=args.web)
     except ProjectError as error:
         raise CommandError(str(error)) from None
     with _Stop() as stop:
@@ -156,7 +164,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
                       f"{seconds:.2f} s; running jwt-scoped verify against it:", flush=True)
                 try:
                     return live.run(sandbox.matrix, sandbox.model,
-                                    RetryPolicy(attempts=1, backoff=0, timeout=10))
+                                    RetryPolicy(attempts=1, backoff=0, timeout=10),
+                                    sign_in_method=args.sign_in)
                 except (live.VerifyError, SignInError, Unreachable) as error:
                     raise CommandError(str(error)) from None
             print(banner(sandbox, stack.shown, seconds,
