@@ -54,11 +54,13 @@ functions = {name: PythonFunction(name.replace("_", "-"), PythonFunctionArgs(
 
 api = ScopedHttpApi("api", ScopedHttpApiArgs(
     issuer=identity.issuer_url,
-    # Cognito ID tokens carry the client id in `aud`; access tokens in `client_id`, which the
-    # JWT authorizer checks against the audiences when `aud` is absent.
-    audiences=[identity.client_id],
+    # Every client, people's and machines': Cognito ID tokens carry the client id in `aud`,
+    # access tokens in `client_id`, which the JWT authorizer checks when `aud` is absent.
+    audiences=identity.audiences,
     functions={name: fn.arn for name, fn in functions.items()},
-    scopes=identity.scopes,  # group -> <group>-<appClientId>: routes name the groups they admit
+    # group -> its scopes, <group>-<clientId> for each app client: routes name the groups they
+    # admit (and the machine scopes, as written).
+    scopes=identity.group_scopes,
     **stack.api,  # the routes, the stage and its settings, as the stack config sets them
 ))
 
@@ -67,6 +69,9 @@ exports = {
     outputs.ROUTE_URLS: api.route_urls,
     outputs.USER_POOL_ID: identity.user_pool_id,
     outputs.APP_CLIENT_ID: identity.client_id,
+    outputs.APP_CLIENT_IDS: identity.client_ids,
+    outputs.MACHINE_CLIENT_IDS: identity.machine_client_ids,
+    outputs.MACHINE_CLIENT_SECRETS: identity.machine_client_secrets,
     outputs.ISSUER_URL: identity.issuer_url,
     outputs.HOSTED_UI_URL: identity.hosted_ui_url,
     outputs.TOKEN_USE: str(stack.identity.token_use),

@@ -27,7 +27,7 @@ from typing import Any
 
 from jwt_scoped import rules as r
 from jwt_scoped.http_api import ApiRoute, ScopedHttpApiArgs
-from jwt_scoped.identity_pool import ScopedIdentityPoolArgs
+from jwt_scoped.identity_pool import ScopedIdentityPoolArgs, resource_scope_problem
 from jwt_scoped.model import UNREAD, Problem, field_named, field_problems, plain_type, shown, type_hints
 
 NAMESPACE = "jwt-scoped-api"
@@ -87,6 +87,10 @@ KEYS: tuple[Key, ...] = (
     Key("stageName", ((API, "stage_name"),)),
     Key("callbackUrls", ((POOL, "callback_urls"),)),
     Key("logoutUrls", ((POOL, "logout_urls"),)),
+    Key("appClients", ((POOL, "app_clients"),)),
+    Key("resourceServers", ((POOL, "resource_servers"),)),
+    Key("machineClients", ((POOL, "machine_clients"),), note="Their ids and secrets are the "
+        "machine_client_ids and machine_client_secrets outputs (a secret)."),
     Key("domainPrefix", ((POOL, "domain_prefix"),)),
     Key("idTokenValidityMinutes", ((POOL, "id_token_validity_minutes"),)),
     Key("accessTokenValidityMinutes", ((POOL, "access_token_validity_minutes"),)),
@@ -327,8 +331,12 @@ def parse_settings(raw: Mapping[str, Any], *, functions: Collection[str]) -> Sta
                 values[cls][name] = value
                 rd.judge(field_problems(field_named(cls, name), value, name), cls)
     identity = _complete(rd, POOL, values[POOL])
+    if identity is not None:
+        _judge_audiences(rd, identity)
     if "routes" in values[API]:
         rd.judge(_wired(values[API], identity, functions).cross_problems(), API)
+        if identity is not None:
+            _judge_machine_scopes(rd, values[API]["routes"], identity)
     if rd.problems:
         raise ConfigError(rd.problems)
     return StackSettings(identity=identity, api=values[API])
@@ -349,10 +357,30 @@ def _complete(rd: _Reader, cls: type, values: dict[str, Any]) -> Any:
 def _wired(api: Mapping[str, Any], identity: ScopedIdentityPoolArgs | None,
            functions: Collection[str]) -> ScopedHttpApiArgs:
     """The API's args as ``__main__.py`` will wire them, with ``PENDING`` for what exists only
-    once deployed: the pool's scopes by group name (unknown when the groups could not be read)
-    and the program's function folders, so the API's own cross-field rules judge the config."""
-    scopes = ({g.name: PENDING for g in identity.groups if isinstance(getattr(g, "name", None), str)}
+    once deployed: the pool's scopes by group name, one per app client (unknown when the groups
+    could not be read), and the program's function folders, so the API's own cross-field rules
+    (its scope quota among them) judge the config."""
+    clients = len(identity.user_clients) if identity is not None else 1
+    scopes = ({g.name: [PENDING] * clients for g in identity.groups
+               if isinstance(getattr(g, "name", None), str)}
               if identity is not None else UNREAD)
     return ScopedHttpApiArgs(issuer=PENDING_ISSUER, audiences=(PENDING,),
                              functions={name: PENDING for name in sorted(functions)},
                              scopes=scopes, **api)
+
+
+def _judge_audiences(rd: _Reader, identity: ScopedIdentityPoolArgs) -> None:
+    """Every client is an audience of the API's authorizer, which takes a limited number."""
+    total = len(identity.user_clients) + len(identity.machine_clients or ())
+    if total > r.MAX_AUDIENCES:
+        rd.bad("machineClients" if identity.machine_clients else "appClients",
+               f"{total} app clients in all, each an audience of the API: {r.AUDIENCES_QUOTA}")
+
+
+def _judge_machine_scopes(rd: _Reader, routes: Any, identity: ScopedIdentityPoolArgs) -> None:
+    """A route's machine scopes are scopes the pool's resource servers define."""
+    for i, route in enumerate(routes if isinstance(routes, Sequence) else ()):
+        for j, scope in enumerate(getattr(route, "machine_scopes", None) or ()):
+            if isinstance(scope, str) and (problem := resource_scope_problem(
+                    scope, identity.resource_servers or ())):
+                rd.bad(f"routes[{i}].machineScopes[{j}]", problem)

@@ -7,6 +7,12 @@ ROUTE_URLS = "route_urls"
 """Route key -> the URL it answers at."""
 USER_POOL_ID = "user_pool_id"
 APP_CLIENT_ID = "app_client_id"
+APP_CLIENT_IDS = "app_client_ids"
+"""App client name -> id, of every client people sign in through."""
+MACHINE_CLIENT_IDS = "machine_client_ids"
+"""Machine client name -> id."""
+MACHINE_CLIENT_SECRETS = "machine_client_secrets"
+"""Machine client name -> secret (a secret)."""
 ISSUER_URL = "issuer_url"
 HOSTED_UI_URL = "hosted_ui_url"
 TOKEN_USE = "token_use"
@@ -16,6 +22,6 @@ SCOPES = "scopes"
 TEST_USER_PASSWORDS = "test_user_passwords"
 """Username -> generated password (a secret)."""
 
-ALL = (API_URL, ROUTE_URLS, USER_POOL_ID, APP_CLIENT_ID, ISSUER_URL, HOSTED_UI_URL, TOKEN_USE,
-       SCOPES, TEST_USER_PASSWORDS)
-SECRET = (TEST_USER_PASSWORDS,)
+ALL = (API_URL, ROUTE_URLS, USER_POOL_ID, APP_CLIENT_ID, APP_CLIENT_IDS, ISSUER_URL, HOSTED_UI_URL,
+       TOKEN_USE, SCOPES, TEST_USER_PASSWORDS, MACHINE_CLIENT_IDS, MACHINE_CLIENT_SECRETS)
+SECRET = (TEST_USER_PASSWORDS, MACHINE_CLIENT_SECRETS)

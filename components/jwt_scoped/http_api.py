@@ -6,6 +6,7 @@ It knows nothing of Cognito: any OIDC issuer, audiences and per-route scopes wil
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -79,19 +80,29 @@ class ApiRoute:
         count=(0, r.MAX_SCOPES_PER_ROUTE), unique=(lambda name: name, "scope"),
         why=r.SCOPES_QUOTA))
     """Names in ``scopes`` of the scopes that admit a caller, any one will do: with
-    ``ScopedIdentityPool``, the groups that may call it. Required with ``groups`` access (the
-    quota is API Gateway's scopes per route), refused with the others."""
+    ``ScopedIdentityPool``, the groups that may call it. With ``groups`` access it or
+    ``machine_scopes`` is required (the quota is API Gateway's scopes per route, counting every
+    scope the names stand for); refused with the others."""
+    machine_scopes: Sequence[str] | None = field(default=(), metadata=rules(
+        count=(0, r.MAX_SCOPES_PER_ROUTE), unique=(lambda s: s, "machine scope"),
+        each=lambda s: None if isinstance(s, str) and s and " " not in s
+        else f"scope must be one word, got {shown(s)}", why=r.SCOPES_QUOTA))
+    """Scopes demanded as written, for callers with the client credentials grant: a resource
+    server's ``<identifier>/<scope>`` (``orders/read``). A token holding one is admitted too."""
 
     def cross_problems(self) -> list[Problem]:
         """Scopes go with ``groups`` access, and only with it."""
-        if self.access == RouteAccess.GROUPS and not self.scopes:
+        if self.access == RouteAccess.GROUPS and not self.scopes and not self.machine_scopes:
             return [Problem("scopes", "names no scope (group) that may call it; or give it access "
-                                      "'public' (no token needed) or 'signed-in' (any valid token)")]
-        if self.access in (RouteAccess.PUBLIC, RouteAccess.SIGNED_IN) and self.scopes:
+                                      "'public' (no token needed) or 'signed-in' (any valid "
+                                      "token), or machine scopes")]
+        if self.access in (RouteAccess.PUBLIC, RouteAccess.SIGNED_IN) and (
+                self.scopes or self.machine_scopes):
             everyone = "everyone" if self.access == RouteAccess.PUBLIC else "every signed-in caller"
-            return [Problem("scopes", f"a route with access {str(self.access)!r} admits "
-                                      f"{everyone}: remove its scopes, or use access 'groups' to "
-                                      "admit only them")]
+            which = "scopes" if self.scopes else "machine_scopes"
+            return [Problem(which, f"a route with access {str(self.access)!r} admits "
+                                   f"{everyone}: remove its scopes, or use access 'groups' to "
+                                   "admit only them")]
         return []
 
 
@@ -113,10 +124,12 @@ class ScopedHttpApiArgs:
     functions: Mapping[str, pulumi.Input[str]]
     """Route handlers by key: each one's Lambda function ARN (HTTP APIs integrate a function by
     its plain ARN). Each gets one integration and one invoke permission."""
-    scopes: Mapping[str, pulumi.Input[str]] | None = field(default_factory=dict)
-    """Scopes by name: a route lists names, and demands their values. Pass
-    ``ScopedIdentityPool``'s ``scopes`` output (group -> scope) and routes name groups; or
-    literal scopes of any issuer (``{"read": "orders:read"}``)."""
+    scopes: Mapping[str, pulumi.Input[str] | Sequence[pulumi.Input[str]]] | None = field(
+        default_factory=dict)
+    """Scopes by name: a route lists names, and demands their values; a name may stand for
+    several scopes (a group's one per app client). Pass ``ScopedIdentityPool``'s
+    ``group_scopes`` output (group -> its scopes) and routes name groups; or literal scopes of
+    any issuer (``{"read": "orders:read"}``)."""
     routes: Sequence[ApiRoute] = field(metadata=rules(
         count=(1, r.MAX_ROUTES_PER_API), unique=(_route_key_of, "route"), why=r.ROUTES_QUOTA))
     """The routes; every function must serve at least one."""
@@ -156,9 +169,12 @@ class ScopedHttpApiArgs:
             found += _unknown_name(f"routes[{i}].function", route.function, self.functions,
                                    "function")
             names = route.scopes if isinstance(route.scopes, Sequence) else ()
-            found += [p for name in names
-                      for p in _unknown_name(f"routes[{i}].scopes", name, self.scopes or {},
-                                             "scope")]
+            unknown = [p for name in names
+                       for p in _unknown_name(f"routes[{i}].scopes", name, self.scopes or {},
+                                              "scope")]
+            found += unknown
+            if not unknown and (problem := scope_quota_problem(route, self.scopes)):
+                found.append(Problem(f"routes[{i}]", problem))
         if isinstance(self.functions, Mapping):
             served = {route.function for route in routes}
             found += [Problem("functions", f"function {key!r} serves no route")
@@ -173,6 +189,31 @@ class ScopedHttpApiArgs:
             found += [Problem(f"routes[{self.routes.index(routes[keys.index(key)])}]", message)
                       for key, message in preflight_problems(_protected(routes)).items()]
         return found
+
+
+def _scope_count(value: object) -> int:
+    """How many scopes one named entry stands for."""
+    return len(value) if isinstance(value, Sequence) and not isinstance(value, str) else 1
+
+
+def scope_quota_problem(route: ApiRoute, scopes: object) -> str | None:
+    """Why ``route`` would demand more scopes than API Gateway allows per route, counting
+    every scope its names stand for (a group: one per app client), or ``None``. Known only when
+    the map is."""
+    names = route.scopes if isinstance(route.scopes, Sequence) else ()
+    machine = route.machine_scopes if isinstance(route.machine_scopes, Sequence) else ()
+    if not isinstance(scopes, Mapping) or any(name not in scopes for name in names) \
+            or max(len(names), len(machine)) > r.MAX_SCOPES_PER_ROUTE:  # the field's own problem
+        return None
+    counts = {name: _scope_count(scopes[name]) for name in names}
+    total = sum(counts.values()) + len(machine)
+    if total <= r.MAX_SCOPES_PER_ROUTE:
+        return None
+    parts = [f"{name} ({n})" for name, n in counts.items()]
+    if machine:
+        parts.append(f"{len(machine)} machine scope{'s' if len(machine) != 1 else ''}")
+    return (f"{shown(route.route_key)} would demand {total} scopes: {', '.join(parts)}; "
+            f"{r.SCOPES_QUOTA}")
 
 
 def _protected(routes: Sequence[ApiRoute]) -> dict[str, bool]:
@@ -201,6 +242,25 @@ def _entry(mapping: pulumi.Input[Mapping[str, pulumi.Input[str]]], key: str,
         return values[key]
 
     return pulumi.Output.from_input(mapping).apply(lookup)
+
+
+def _route_scopes(mapping: pulumi.Input[Mapping[str, Any]],
+                  route: ApiRoute) -> pulumi.Input[list[str]]:
+    """Every scope ``route`` demands: what its names stand for, then its machine scopes. A
+    count over API Gateway's quota, known only once deployed, fails the deployment naming it."""
+    parts = [_entry(mapping, name, "scope") for name in route.scopes or ()]
+    machine = list(route.machine_scopes or ())
+    if not parts:
+        return machine
+
+    def flatten(values: list[Any]) -> list[str]:
+        out = [s for v in values for s in (v if isinstance(v, (list, tuple)) else [v])] + machine
+        if len(out) > r.MAX_SCOPES_PER_ROUTE:
+            raise ValueError(f"{route.route_key} would demand {len(out)} scopes; "
+                             f"{r.SCOPES_QUOTA}")
+        return out
+
+    return pulumi.Output.all(*parts).apply(flatten)
 
 
 # A route anyone may call: no authorizer ("authorizationType": NONE, API Gateway's default).
@@ -251,8 +311,7 @@ class ScopedHttpApi(pulumi.ComponentResource):
             opts=child)
 
         routes = [(rt.route_key, rt.function, not demands_token(rt.access),
-                   [_entry(args.scopes or {}, name, "scope") for name in rt.scopes or ()])
-                  for rt in args.routes]
+                   _route_scopes(args.scopes or {}, rt)) for rt in args.routes]
         functions = {key: _entry(args.functions, key, "function")
                      for key in dict.fromkeys(function for _, function, _, _ in routes)}
         preflights = preflight_route_keys(_protected(args.routes)) if args.cors_origins else []

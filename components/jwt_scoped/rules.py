@@ -81,6 +81,24 @@ MAX_LOGOUT_URLS = 100
 CALLBACK_URLS_WHY = (f"the code flow needs one, and Cognito takes at most {MAX_CALLBACK_URLS} "
                      "per app client")
 LOGOUT_URLS_WHY = f"Cognito takes at most {MAX_LOGOUT_URLS} sign-out URLs per app client"
+# Cognito app clients and resource servers: "Quotas in Amazon Cognito" (resource servers per user
+# pool 25; custom scopes per resource server 100; app clients per user pool 1,000) and the API
+# reference (ResourceServerType: Identifier 1-256 of [\x21\x23-\x5B\x5D-\x7E];
+# ResourceServerScopeType: ScopeName 1-256 of [\x21\x23-\x2E\x30-\x5B\x5D-\x7E];
+# UserPoolClientType: AllowedOAuthScopes at most 50).
+MAX_RESOURCE_SERVERS = 25
+MAX_SCOPES_PER_RESOURCE_SERVER = 100
+MAX_APP_CLIENTS = 1000
+MAX_CLIENT_OAUTH_SCOPES = 50
+RESOURCE_SERVERS_WHY = f"Cognito allows at most {MAX_RESOURCE_SERVERS} resource servers per user pool"
+RESOURCE_SCOPES_WHY = (f"Cognito allows at most {MAX_SCOPES_PER_RESOURCE_SERVER} scopes per "
+                       "resource server")
+APP_CLIENTS_WHY = f"Cognito allows at most {MAX_APP_CLIENTS} app clients per user pool"
+CLIENT_SCOPES_WHY = f"Cognito allows at most {MAX_CLIENT_OAUTH_SCOPES} OAuth scopes per app client"
+_RESOURCE_SERVER_ID = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]{1,256}$")
+_RESOURCE_SCOPE_NAME = re.compile(r"^[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]{1,256}$")
+SCOPE_SEPARATOR = "/"  # a resource server's scope in a token: <identifier>/<scope name>
+
 # CORS allowOrigins of an HTTP API: we accept up to this many (each is one header value to match).
 MAX_CORS_ORIGINS = 100
 
@@ -141,6 +159,40 @@ def callback_url_problem(value: object) -> str | None:
 def logout_url_problem(value: object) -> str | None:
     """A sign-out URL (where ``/logout`` may send the browser), by the callback URLs' rule."""
     return _redirect_url_problem("sign-out URL", value)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A string matching ``pattern``, ``rule`` in words."""
+
+    what: str
+    pattern: re.Pattern
+    rule: str
+    example: str
+
+    def __call__(self, value: object) -> str | None:
+        if not isinstance(value, str) or not self.pattern.match(value):
+            return f"{self.what} {value!r} is invalid: use {self.rule} ({self.example})"
+        return None
+
+    @property
+    def limits(self) -> str:
+        return self.rule
+
+
+resource_server_identifier_problem = Pattern(
+    "resource server identifier", _RESOURCE_SERVER_ID,
+    "1-256 printable ASCII characters without spaces, quotes or backslashes",
+    "orders, https://api.example.com")
+resource_scope_name_problem = Pattern(
+    "scope name", _RESOURCE_SCOPE_NAME,
+    "1-256 printable ASCII characters without spaces, quotes, slashes or backslashes",
+    "read, write")
+
+
+def resource_scope(identifier: str, scope: str) -> str:
+    """The scope a resource server's scope is in tokens: ``orders/read``."""
+    return f"{identifier}{SCOPE_SEPARATOR}{scope}"
 
 
 def cors_origin_problem(value: object) -> str | None:
