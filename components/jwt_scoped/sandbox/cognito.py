@@ -35,6 +35,7 @@ from .lambdas import AccessDenied, FunctionNotFound, LambdaError, LocalLambda
 # ID and access tokens, days for refresh tokens ("Configuring user pool app clients").
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 _DEFAULT_UNITS = {"id": "hours", "access": "hours"}
+DEFAULT_LIFETIME = 3600  # Cognito's default token validity, one hour
 _VALIDITY_KEYS = {"id": ("IdTokenValidity", "IdToken"), "access": ("AccessTokenValidity",
                                                                     "AccessToken")}
 
@@ -115,6 +116,24 @@ class TriggerIssuer:
             changes = self._run(config, request, groups)
         return _Issuance(request.client_config, [g.name for g in groups], changes,
                          request.context)
+
+    def machine_changes(self, lambda_config: Mapping[str, Any], *, region: str, pool_id: str,
+                        pool_arn: str, account: str, client_id: str,
+                        scopes: list[str]) -> trigger.TokenChanges | None:
+        """What the pool's trigger changes in a client-credentials access token, or ``None``
+        when no trigger runs for one (only a ``V3_0`` trigger does). The event is the V3_0
+        user event without a user: ``userName`` the client id, no attributes, no groups (the
+        sandbox's reading of "aside from the circumstances of the resulting access tokens,
+        version two and three events are identical")."""
+        config = lambda_config.get("PreTokenGenerationConfig") or {}
+        if config.get("LambdaVersion") not in trigger.MACHINE_VERSIONS:
+            return None
+        request = moto_hook.TokenRequest(
+            region=region, account=account, user_pool_id=pool_id, user_pool_arn=pool_arn,
+            lambda_config=lambda_config, client_id=client_id, client_config={},
+            username=client_id, user_attributes={}, groups=(), refresh=False,
+            context=moto_hook.Context(trigger.CLIENT_CREDENTIALS, tuple(scopes)))
+        return self._run(config, request, [])
 
     def _run(self, config: Mapping[str, Any], request: moto_hook.TokenRequest,
              groups: list[moto_hook.Group]) -> trigger.TokenChanges:
@@ -321,6 +340,13 @@ class LocalCognito:
         return inputs["domain"], {"cloudfrontDistribution": "",
                                   "cloudfrontDistributionArn": "", "version": ""}
 
+    def create_resource_server(self, inputs: Mapping[str, Any]) -> tuple[str, dict]:
+        scopes = [_api_value(scope) for scope in inputs.get("scopes") or ()]
+        self.backend.create_resource_server(inputs["userPoolId"], inputs["identifier"],
+                                            inputs.get("name") or inputs["identifier"], scopes)
+        identifiers = [f"{inputs['identifier']}/{s['ScopeName']}" for s in scopes]
+        return f"{inputs['userPoolId']}|{inputs['identifier']}", {"scopeIdentifiers": identifiers}
+
     def create_group(self, inputs: Mapping[str, Any]) -> tuple[str, dict]:
         precedence = inputs.get("precedence")
         self.backend.create_group(inputs["userPoolId"], inputs["name"], inputs.get("description"),
@@ -412,6 +438,32 @@ class LocalCognito:
             id_token, _ = pool.create_id_token(client_id, username, origin)
             access_token, expires_in = pool.create_access_token(client_id, username, origin)
         return Tokens(access_token, id_token, refresh_token, expires_in)
+
+    def issue_client_token(self, pool_id: str, client: AppClient, scopes: list[str]) -> Tokens:
+        """An access token for the client credentials grant, as Cognito issues one: ``sub`` and
+        ``client_id`` the client's id, the ``scope`` granted, ``token_use: access``, no ``aud``,
+        signed with the pool's key (moto's, as its other tokens). A ``V3_0`` trigger runs
+        first (``machine_changes``); it may change claims and scopes. Raises
+        ``moto_hook.TriggerFailed`` when it fails."""
+        import uuid
+
+        from joserfc import jwt as jose
+
+        pool = self.backend.user_pools[pool_id]
+        lifetime = token_lifetime(client.config, "access") or DEFAULT_LIFETIME
+        now = int(time.time())
+        claims = {"sub": client.id, "token_use": "access", "scope": " ".join(scopes),
+                  "auth_time": now, "iss": self.issuer_of(pool_id), "exp": now + lifetime,
+                  "iat": now, "version": 2, "jti": str(uuid.uuid4()), "client_id": client.id}
+        changes = self.issuer.machine_changes(
+            dict(pool.extended_config.get("LambdaConfig") or {}), region=self.region,
+            pool_id=pool_id, pool_arn=pool.arn, account=pool.account_id, client_id=client.id,
+            scopes=scopes)
+        if changes is not None:
+            claims = trigger.apply_changes(changes, "access", claims)
+        token = jose.encode({"kid": pool.json_web_key.kid, "alg": "RS256"}, claims,
+                            pool.json_web_key)
+        return Tokens(token, "", None, lifetime)
 
     def refresh(self, pool_id: str, refresh_token: str, context: moto_hook.Context) -> Tokens:
         """New ID and access tokens from ``refresh_token`` (the trigger runs with ``context``)."""

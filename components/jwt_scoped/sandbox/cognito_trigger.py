@@ -36,6 +36,11 @@ EVENT_VERSIONS = {"V1_0": "1", "V2_0": "2", "V3_0": "3"}
 AUTHENTICATION = "TokenGeneration_Authentication"
 REFRESH = "TokenGeneration_RefreshTokens"
 HOSTED_AUTH = "TokenGeneration_HostedAuth"  # a sign-in through the hosted UI (the code grant)
+# A client credentials grant: only a V3_0 trigger is run for it ("Pre token generation Lambda
+# trigger": version three "with access token customization for machine-to-machine (M2M)
+# client-credentials grants"; versions one and two are not invoked for M2M tokens).
+CLIENT_CREDENTIALS = "TokenGeneration_ClientCredentials"
+MACHINE_VERSIONS = frozenset({"V3_0"})
 SDK_VERSION = "aws-sdk-unknown-unknown"  # what Cognito reports for calls without an SDK header
 UNRECOGNIZABLE = "Unrecognizable lambda output"
 

@@ -12,8 +12,9 @@ authorization endpoint", "The token issuer endpoint" and "The token revocation e
   (``Grants``: five minutes, one use, bound to the client, the redirect URI and the PKCE
   challenge).
 - ``CognitoServer`` is oauthlib's endpoints narrowed to what Cognito serves: the code grant (and
-  its refresh), PKCE with ``S256`` only, no new refresh token on refresh, revocation of refresh
-  tokens only and only for clients that enable it.
+  its refresh), PKCE with ``S256`` only, no new refresh token on refresh, the client credentials
+  grant for confidential clients that allow it (only the scopes they may request; none asked:
+  all of them), revocation of refresh tokens only and only for clients that enable it.
 - Tokens are moto's, created when the user signs in (``LocalCognito.issue``), so the Pre Token
   Generation trigger runs then, once, with ``TokenGeneration_HostedAuth``, the scopes granted and
   the ``nonce``; a refresh runs it with ``TokenGeneration_RefreshTokens``.
@@ -200,6 +201,8 @@ class CognitoValidator(RequestValidator):
         if client is None:
             return False
         asked = set(scopes)
+        if request.grant_type == CLIENT_CREDENTIALS:
+            return asked <= set(client.scopes)  # a machine client's custom scopes
         return asked <= set(client.scopes) and (OPENID in asked or not asked & OPENID_ONLY_SCOPES)
 
     def get_default_scopes(self, client_id, request, *args, **kwargs) -> list[str]:
@@ -364,7 +367,10 @@ class TokenIssuer:
         """The request's tokens: a code's (issued at sign-in), or new ones from a refresh token
         (oauthlib asks for their lifetime first, then the tokens)."""
         tokens = getattr(request, "tokens", None)
-        if tokens is None and request.grant_type == "refresh_token":
+        if tokens is None and request.grant_type == CLIENT_CREDENTIALS:
+            tokens = request.tokens = self.cognito.issue_client_token(
+                self.pool_id, request.client, list(request.scopes))
+        elif tokens is None and request.grant_type == "refresh_token":
             tokens = request.tokens = self.cognito.refresh(
                 self.pool_id, request.refresh_token,
                 moto_hook.Context(trigger.REFRESH, tuple(request.scopes)))
@@ -385,7 +391,8 @@ def new_server(cognito: LocalCognito, pool_id: str, grants: Grants) -> tuple[Cog
     """The OAuth server of one pool, and what mints its tokens."""
     issuer = TokenIssuer(cognito, pool_id)
     validator = CognitoValidator(cognito, pool_id, grants)
-    server = CognitoServer(validator, issuer.access_token, issuer.refresh_token, issuer.expires_in)
+    server = CognitoServer(validator, issuer.access_token, issuer.refresh_token, issuer.expires_in,
+                           client_credentials=ClientCredentialsGrant(validator))
     return server, issuer
 
 

@@ -67,6 +67,7 @@ class SandboxProvider:
                 lambda n, i: self.cognito.create_user_pool_client(i.get("name") or _autoname(n), i),
             T.USER_POOL_DOMAIN:
                 lambda n, i: self.cognito.create_user_pool_domain(i),
+            T.RESOURCE_SERVER: lambda n, i: self.cognito.create_resource_server(i),
             T.USER_GROUP: lambda n, i: self.cognito.create_group(i),
             T.USER: lambda n, i: self.cognito.create_user(i),
             T.USER_IN_GROUP: lambda n, i: self.cognito.add_user_to_group(i),
