@@ -335,7 +335,7 @@ def parse_settings(raw: Mapping[str, Any], *, functions: Collection[str]) -> Sta
         _judge_audiences(rd, identity)
     if "routes" in values[API]:
         rd.judge(_wired(values[API], identity, functions).cross_problems(), API)
-        if identity is not None:
+        if identity is not None and identity.resource_servers_readable():
             _judge_machine_scopes(rd, values[API]["routes"], identity)
     if rd.problems:
         raise ConfigError(rd.problems)

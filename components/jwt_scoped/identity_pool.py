@@ -10,7 +10,15 @@ import pulumi_random as random
 
 from . import rules as r
 from .cognito_urls import OAUTH_SCOPES, default_domain_base, hosted_ui_url, issuer_url
-from .model import Problem, from_inputs, is_unknown, require_valid, rules
+from .model import (
+    Problem,
+    field_named,
+    field_problems,
+    from_inputs,
+    is_unknown,
+    require_valid,
+    rules,
+)
 from .modes import FEATURE_PLANS, TRIGGER_VERSIONS, TokenUse
 from .package import component_options, type_token
 from .python_function import PACKAGE_DIR, PythonFunction, PythonFunctionArgs, packaged_function
@@ -123,11 +131,20 @@ class ScopedIdentityPoolArgs:
         args name counts, even one with another problem, so one bad field is one problem."""
         found = self._user_group_problems()
         found += self._client_problems()
-        found += [Problem(f"machine_clients[{i}].scopes[{j}]", message)
-                  for i, client in enumerate(self.machine_clients or ())
-                  for j, scope in enumerate(getattr(client, "scopes", None) or ())
-                  if (message := resource_scope_problem(scope, self.resource_servers or ()))]
+        if self.resource_servers_readable():
+            found += [Problem(f"machine_clients[{i}].scopes[{j}]", message)
+                      for i, client in enumerate(self.machine_clients or ())
+                      for j, scope in enumerate(getattr(client, "scopes", None) or ())
+                      if (message := resource_scope_problem(scope, self.resource_servers or ()))]
         return found
+
+    def resource_servers_readable(self) -> bool:
+        """Whether the resource servers are valid, so that what names their scopes can be
+        judged against them (a bad server is its own problem, not one per reference)."""
+        if is_unknown(self.resource_servers):
+            return False
+        return not field_problems(field_named(ScopedIdentityPoolArgs, "resource_servers"),
+                                  self.resource_servers, "resource_servers")
 
     def _user_group_problems(self) -> list[Problem]:
         known = {g.name for g in self.groups if isinstance(getattr(g, "name", None), str)}
@@ -158,6 +175,11 @@ class ScopedIdentityPoolArgs:
             found.append(Problem("machine_clients", f"{total} app clients in all: "
                                                     f"{r.APP_CLIENTS_WHY}"))
         return found
+
+
+def _by_name(outputs: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[dict[str, str]]:
+    """One output of a map of outputs (``Output.all()`` of nothing is a list, not a map)."""
+    return pulumi.Output.all(**outputs) if outputs else pulumi.Output.from_input({})
 
 
 def resource_scope_problem(scope: object, servers: Sequence[ResourceServerSpec]) -> str | None:
@@ -312,7 +334,7 @@ class ScopedIdentityPool(pulumi.ComponentResource):
         self.user_pool_id = self.user_pool.id
         self.user_pool_arn = self.user_pool.arn
         self.client_id = self.client.id
-        self.client_ids = pulumi.Output.all(**{n: c.id for n, c in self.clients.items()})
+        self.client_ids = _by_name({n: c.id for n, c in self.clients.items()})
         self.issuer_url = self.user_pool.endpoint.apply(issuer_url)
         hosted = next((spec for spec in args.user_clients if spec.callback_urls), None)
         self.hosted_ui_url = pulumi.Output.all(
@@ -325,11 +347,10 @@ class ScopedIdentityPool(pulumi.ComponentResource):
             lambda ids: {group: [scope_name(group, i) for i in ids] for group in self._groups})
         self.audiences = pulumi.Output.all(
             *[c.id for c in [*self.clients.values(), *self.machine_clients.values()]])
-        self.machine_client_ids = pulumi.Output.all(
-            **{n: c.id for n, c in self.machine_clients.items()})
+        self.machine_client_ids = _by_name({n: c.id for n, c in self.machine_clients.items()})
         # Secret in a real engine's state and in every output that holds them.
-        self.machine_client_secrets = pulumi.Output.secret(pulumi.Output.all(
-            **{n: c.client_secret for n, c in self.machine_clients.items()}))
+        self.machine_client_secrets = pulumi.Output.secret(_by_name(
+            {n: c.client_secret for n, c in self.machine_clients.items()}))
         # RandomPassword.result is secret in a real engine but not under mocks: say so here.
         self.user_passwords = pulumi.Output.secret(passwords)
         self.register_outputs({
