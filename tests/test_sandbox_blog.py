@@ -41,8 +41,17 @@ def test_outputs_are_the_programs_computed_from_local_ids(blog):
     assert outputs["api_url"] == f"{local}/Test"
     assert outputs["route_urls"] == {"GET /AdminUser": f"{outputs['api_url']}/AdminUser",
                                      "GET /RegularUser": f"{outputs['api_url']}/RegularUser"}
-    assert outputs["sandbox"] == {"cognito_endpoint": blog.cognito_endpoint, "region": "us-east-1",
-                                  "api_urls": blog.api_urls}
+    (domain,) = blog.cognito.domain_urls
+    local_issuer = f"{blog.cognito_endpoint}/{pool}"
+    assert outputs["sandbox"] == {
+        "cognito_endpoint": blog.cognito_endpoint, "region": "us-east-1",
+        "api_urls": blog.api_urls,
+        "user_pools": {pool: {
+            "issuer": outputs["issuer_url"], "local_issuer": local_issuer,
+            "discovery_url": f"{local_issuer}/.well-known/openid-configuration",
+            "domains": {domain: blog.cognito.domain_urls[domain]}}},
+        "local_outputs": {"hosted_ui_url": outputs["hosted_ui_url"].replace(
+            f"https://{domain}.auth.us-east-1.amazoncognito.com", blog.cognito.domain_urls[domain])}}
     assert blog.warnings() == []  # everything the blog's stack uses is modelled
     # As `pulumi stack output --json --show-secrets` prints them: sorted, indented, in clear.
     text = outputs_json(outputs)

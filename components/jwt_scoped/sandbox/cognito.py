@@ -545,9 +545,11 @@ class CognitoApp:
                 return
         if f"/{rest}" == cognito_urls.JWKS_PATH:
             async def send_with_cors(message):
-                if message["type"] == "http.response.start":
-                    message = {**message, "headers": [*message.get("headers", []),
-                                                      (b"access-control-allow-origin", b"*")]}
+                if message["type"] == "http.response.start":  # one ACAO, Cognito's: *
+                    message = {**message, "headers": [
+                        *((k, v) for k, v in message.get("headers", [])
+                          if k.lower() != b"access-control-allow-origin"),
+                        (b"access-control-allow-origin", b"*")]}
                 await send(message)
             return await self.moto(scope, receive, send_with_cors)
         await self.moto(scope, receive, send)

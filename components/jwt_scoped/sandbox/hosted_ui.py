@@ -79,6 +79,8 @@ SCOPE_ATTRIBUTES = {"email": frozenset({"email", "email_verified"}),
 class Session:
     username: str
     expires_at: float
+    signed_in_at: int
+    """When the user gave the password: the ``auth_time`` of every token the session gets."""
 
 
 def cookies_of(headers: Mapping[str, str]) -> dict[str, str]:
@@ -211,7 +213,7 @@ class HostedUi:
         with self._lock:
             for stale in [s for s, v in self._sessions.items() if v.expires_at <= now]:
                 del self._sessions[stale]
-            self._sessions[sid] = Session(username, now + SESSION_SECONDS)
+            self._sessions[sid] = Session(username, now + SESSION_SECONDS, int(now))
         return set_cookie(self.session_cookie, sid, SESSION_SECONDS)
 
     def _end_session(self, headers: Mapping[str, str]) -> tuple[str, str]:
@@ -241,7 +243,8 @@ class HostedUi:
         prompt = parameters.get("prompt", "")
         session = self._session(headers) if prompt != "login" else None
         if session is not None:
-            return self._grant(query, scopes, parameters, session.username)
+            return self._grant(query, scopes, parameters, session.username,
+                               signed_in_at=session.signed_in_at)
         if prompt == "none":  # OpenID Connect Core 3.1.2.6: no session, no page
             return redirect(add_params_to_uri(parameters["redirect_uri"], [
                 ("error", "login_required"),
@@ -289,14 +292,16 @@ class HostedUi:
         except SignInRefused as refused:
             return self.login_page(query, headers, b"", message=str(refused))
         return self._grant(query, scopes, parameters, username,
-                           [self._new_session(username)])
+                           cookies=[self._new_session(username)])
 
     def _grant(self, query: str, scopes: list[str], parameters: Mapping[str, str], username: str,
-               cookies: list[tuple[str, str]] | None = None) -> HttpAnswer:
+               *, cookies: list[tuple[str, str]] | None = None,
+               signed_in_at: int | None = None) -> HttpAnswer:
         """Issue the user's tokens (the trigger runs now) and redirect with their code."""
         try:
             tokens = self.issuer.sign_in(parameters["client_id"], username, scopes,
-                                         parameters.get("nonce"))
+                                         parameters.get("nonce"),
+                                         signed_in_at or int(self.clock()))
         except moto_hook.TriggerFailed as failed:
             return self.login_page(query, {}, b"", message=str(failed))
         uri = oauth.oauth_uri(f"{paths.AUTHORIZE_PATH}?{query}")

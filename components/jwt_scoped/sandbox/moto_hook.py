@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -89,6 +90,8 @@ class Context:
     """The OAuth scopes granted: the access token's ``scope``."""
     nonce: str | None = None
     """The ``nonce`` the authorization request sent: the ID token carries it back."""
+    auth_time: int | None = None
+    """When the user signed in, if not now (a hosted-UI session's sign-in)."""
 
 
 @contextlib.contextmanager
@@ -116,7 +119,9 @@ class TokenIssuer(Protocol):
 
 
 _issuers: dict[str, TokenIssuer] = {}
-_seen_origins: dict[str, set[str]] = {}
+_seen_origins: dict[str, dict[str, int]] = {}
+"""Pool -> the ``origin_jti`` of each sign-in seen -> its ``auth_time``: tokens refreshed from it
+keep the sign-in's time (OpenID Connect Core 12.2), where moto would write the refresh's."""
 _lock = threading.Lock()
 _thread = threading.local()
 _original = None
@@ -263,7 +268,7 @@ def adopt(user_pool_id: str, issuer: TokenIssuer) -> None:
     """Run ``issuer`` for every token of this pool."""
     with _lock:
         _issuers[user_pool_id] = issuer
-        _seen_origins[user_pool_id] = set()
+        _seen_origins[user_pool_id] = {}
 
 
 def release(user_pool_id: str) -> None:
@@ -295,10 +300,14 @@ def _create_jwt(self, client_id, username, token_use, expires_in=60 * 60, extra_
     pending = getattr(_thread, "pending", None)
     if pending is None or pending[0] != key or token_use in pending[1]:
         origin = str(claims.get("origin_jti"))
+        context = getattr(_thread, "context", None)
         with _lock:
-            seen = _seen_origins.setdefault(self.id, set())
+            seen = _seen_origins.setdefault(self.id, {})
             refresh = origin in seen
-            seen.add(origin)
+            if not refresh:
+                seen[origin] = (context.auth_time if context is not None and context.auth_time
+                                else int(time.time()))
+            auth_time = seen[origin]
         try:
             issuance = issuer.issue(_request(self, client_id, username, refresh))
         except TriggerFailed as failure:
@@ -306,7 +315,7 @@ def _create_jwt(self, client_id, username, token_use, expires_in=60 * 60, extra_
             from moto.core.exceptions import JsonRESTError
 
             raise JsonRESTError("UserLambdaValidationException", str(failure)) from None
-        pending = (key, set(), issuance)
+        pending = (key, set(), issuance, auth_time)
         _thread.pending = pending
     pending[1].add(token_use)
     if len(pending[1]) == 2:  # both tokens of the issuance are out
@@ -315,4 +324,4 @@ def _create_jwt(self, client_id, username, token_use, expires_in=60 * 60, extra_
     lifetime = issuance.expires_in(token_use)
     return _original(self, client_id, username, token_use,
                      expires_in if lifetime is None else lifetime,
-                     issuance.claims(token_use, claims))
+                     {**issuance.claims(token_use, claims), "auth_time": pending[3]})

@@ -46,6 +46,7 @@ from oauthlib.oauth2.rfc6749.grant_types import (
 )
 from oauthlib.oauth2.rfc6749.grant_types import (
     ClientCredentialsGrant,
+    ImplicitGrant,
 )
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import code_challenge_method_s256
 from oauthlib.oauth2.rfc6749.tokens import BearerToken
@@ -194,7 +195,8 @@ class CognitoValidator(RequestValidator):
     def validate_response_type(self, client_id, response_type, client, request, *args,
                                **kwargs) -> bool:
         client = self.client(client_id)
-        return client is not None and response_type == "code" and CODE_GRANT in client.flows
+        grant = {"code": CODE_GRANT, "token": "implicit"}.get(response_type)
+        return client is not None and grant is not None and grant in client.flows
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs) -> bool:
         client = self.client(client_id)
@@ -246,7 +248,12 @@ class CognitoValidator(RequestValidator):
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request, *args,
                              **kwargs) -> bool:
         grant = getattr(request, "grant", None)
-        return grant is not None and redirect_uri == grant.redirect_uri
+        if grant is None or redirect_uri != grant.redirect_uri:
+            # RFC 6749 5.2: a redirect URI that is not the authorization request's is
+            # invalid_grant (oauthlib would answer invalid_request).
+            raise errors.InvalidGrantError(description="redirect_uri is not the one the code "
+                                                       "was issued to", request=request)
+        return True
 
     def get_code_challenge(self, code, request) -> str | None:
         grant = getattr(request, "grant", None)
@@ -274,6 +281,8 @@ class CognitoValidator(RequestValidator):
         owner = self.cognito.refresh_owner(self.pool_id, refresh_token)
         if owner is None or owner[0] != client.id:
             return False
+        if not self.cognito.user_can_sign_in(self.pool_id, owner[1]):
+            return False  # a disabled or deleted user's sessions end (AdminDisableUser)
         request.user = owner[1]
         return True
 
@@ -316,18 +325,40 @@ class S256Only(OAuth2CodeGrant):
     _code_challenge_methods = {"S256": code_challenge_method_s256}
 
 
+def challenge_with_method(request) -> dict:
+    """A ``code_challenge_method`` without a ``code_challenge`` is ``invalid_request`` (the
+    authorize endpoint: ``code_challenge`` is required with a method), not a code without PKCE."""
+    if request.code_challenge_method is not None and not request.code_challenge:
+        raise errors.InvalidRequestError(description="code_challenge_method without "
+                                                     "code_challenge", request=request)
+    return {}
+
+
+class NoImplicitGrant(ImplicitGrant):
+    """``response_type=token``: ``unauthorized_client`` for a client that does not allow the
+    implicit grant (the authorize endpoint's answer), ``unsupported_response_type`` for one that
+    does (the sandbox does not serve the implicit grant)."""
+
+    def validate_authorization_request(self, request):
+        scopes, info = super().validate_authorization_request(request)
+        raise errors.UnsupportedResponseTypeError(
+            description="the sandbox serves the code grant only", request=request)
+
+
 class CognitoServer(AuthorizationEndpoint, TokenEndpoint, RevocationEndpoint):
     """oauthlib's authorization, token and revocation endpoints with Cognito's grants."""
 
     def __init__(self, validator: CognitoValidator, token_generator, refresh_token_generator,
                  expires_in, client_credentials: ClientCredentialsGrant | None = None):
         bearer = BearerToken(validator, token_generator, expires_in, refresh_token_generator)
-        code = S256Only(validator)
+        code = S256Only(validator, post_auth=[challenge_with_method])
         openid_code = OpenIdCodeGrant(validator)  # wraps its own code grant: narrow that one
         openid_code.proxy_target._code_challenge_methods = S256Only._code_challenge_methods
+        openid_code.proxy_target.custom_validators.post_auth.append(challenge_with_method)
         AuthorizationEndpoint.__init__(
             self, default_response_type="code", default_token_type=bearer,
-            response_types={"code": AuthorizationCodeGrantDispatcher(code, openid_code)})
+            response_types={"code": AuthorizationCodeGrantDispatcher(code, openid_code),
+                            "token": NoImplicitGrant(validator)})
         grants = {"authorization_code": AuthorizationTokenGrantDispatcher(
                       validator, default_grant=code, oidc_grant=openid_code),
                   # Cognito gives no new refresh token on refresh.
@@ -356,12 +387,12 @@ class TokenIssuer:
         self.cognito = cognito
         self.pool_id = pool_id
 
-    def sign_in(self, client_id: str, username: str, scopes: list[str],
-                nonce: str | None) -> Tokens:
+    def sign_in(self, client_id: str, username: str, scopes: list[str], nonce: str | None,
+                auth_time: int) -> Tokens:
         """The tokens of a hosted-UI sign-in (``moto_hook.TriggerFailed`` if the trigger fails
-        it)."""
+        it); ``auth_time``: when the user gave the password (a session's sign-in)."""
         return self.cognito.issue(self.pool_id, client_id, username, moto_hook.Context(
-            trigger.HOSTED_AUTH, tuple(scopes), nonce))
+            trigger.HOSTED_AUTH, tuple(scopes), nonce, auth_time))
 
     def tokens(self, request) -> Tokens:
         """The request's tokens: a code's (issued at sign-in), or new ones from a refresh token
