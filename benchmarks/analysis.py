@@ -21,6 +21,11 @@ MAX_TRIGGER_10_GROUPS_US = 50.0
 MAX_TRIGGER_IMPORT_MS = 5.0
 MAX_SANDBOX_STARTUP_S = 3.0
 MAX_SANDBOX_REQUEST_P50_MS = 5.0
+# Issue targets: the browser sign-in at most 3x a password sign-in, a client-credentials token no
+# dearer than one, the first call with a fresh token as fast as the ones after it (within noise).
+MAX_BROWSER_VS_PASSWORD = 3.0
+MAX_CLIENT_CREDENTIALS_VS_PASSWORD = 1.0
+MAX_FIRST_CALL_VS_LATER = 1.5
 # "Linear": in every run, a least-squares line over the route counts fits every size within 10%
 # and explains at least 95% of the variance. "Flat" (reported, not a target): in every run, the
 # marginal cost of a route at the high sizes is within 2/3-3/2 of that at the low sizes.
@@ -121,6 +126,21 @@ def per_run_slope(growth_list: Sequence[Growth], series: str) -> list[float]:
         return []
     runs = min(len(g.fits) for g in chosen)
     return [median([g.fits[run].slope for g in chosen]) for run in range(runs)]
+
+
+def client_growth(cases: Sequence[Case]) -> Growth | None:
+    """Evaluation time against the number of machine clients (routes fixed), run by run; ``None``
+    with fewer than three sizes."""
+    ordered = sorted(cases, key=lambda c: c.shape["machine_clients"])
+    xs = [c.shape["machine_clients"] for c in ordered]
+    if len(set(xs)) < 3:
+        return None
+    fits, ratios = [], []
+    for run in range(min(len(c.seconds) for c in ordered)):
+        ys = [c.seconds[run] for c in ordered]
+        fits.append(line_fit(xs, ys))
+        ratios.append(marginal_ratio(xs, ys))
+    return Growth("total", ordered[0].shape["groups"], tuple(xs), tuple(fits), tuple(ratios))
 
 
 # --- where the blog config's time goes ----------------------------------------------------------
@@ -245,12 +265,37 @@ def sandbox_targets(sandbox: dict[str, list[float]]) -> list[Target]:
     ]
 
 
+def signin_targets(signin: dict[str, list[float]]) -> list[Target]:
+    """Sign-in costs, each a ratio of the password sign-in of the same run."""
+    return [
+        Target("browser sign-in ≤ 3x a password sign-in", MAX_BROWSER_VS_PASSWORD, "x",
+               tuple(signin.get("browser_vs_password", ())), "run by run"),
+        Target("client-credentials token ≤ a password sign-in",
+               MAX_CLIENT_CREDENTIALS_VS_PASSWORD, "x",
+               tuple(signin.get("client_credentials_vs_password", ())), "run by run"),
+        Target("first call with a fresh token ≤ 1.5x the next ones", MAX_FIRST_CALL_VS_LATER, "x",
+               tuple(signin.get("first_call_vs_later", ())), "run by run"),
+    ]
+
+
+def clients_target(growth: Growth | None) -> Target:
+    """Linear in machine clients: every run's line fits within ``MAX_LINE_RESIDUAL`` (the value
+    is the worst relative residual; 0 stands for none measured, so the target is not met)."""
+    if growth is None:
+        return Target("evaluation linear in machine clients", MAX_LINE_RESIDUAL, "residual", (),
+                      "fewer than three client counts")
+    return Target("evaluation linear in machine clients", MAX_LINE_RESIDUAL, "residual",
+                  tuple(fit.worst_relative_residual for fit in growth.fits),
+                  f"worst relative residual over {', '.join(map(str, growth.sizes))} clients")
+
+
 def targets(floor: Case, blog: Case, generated: Sequence[Case], trigger: dict,
-            sandbox: dict[str, list[float]]) -> list[Target]:
+            sandbox: dict[str, list[float]], signin: dict[str, list[float]] | None = None,
+            clients: Growth | None = None) -> list[Target]:
     blog_vs_floor = Target("blog config ≤ 2x the import floor", MAX_BLOG_VS_FLOOR, "x",
                            tuple(per_run_ratio(blog.seconds, floor.seconds)), "run by run")
     return [routes_target(blog, generated), blog_vs_floor, *trigger_targets(trigger),
-            *sandbox_targets(sandbox)]
+            *sandbox_targets(sandbox), *signin_targets(signin or {}), clients_target(clients)]
 
 
 # --- profiles -----------------------------------------------------------------------------------

@@ -88,6 +88,21 @@ def program_cases(routes: Sequence[int], groups: Sequence[int]) -> tuple[Case, l
     return blog_case, generated
 
 
+CLIENT_ROUTES = 50
+CLIENT_COUNTS = (0, 10, 25, 45)  # up to the authorizer's 50 audiences with the one user client
+
+
+def client_cases(machine_clients: Sequence[int]) -> list[Case]:
+    """``CLIENT_ROUTES`` routes over 5 groups with more and more machine clients: how evaluation
+    grows with clients."""
+    cases = []
+    for m in machine_clients:
+        config = generated_config(CLIENT_ROUTES, 5, machine_clients=m)
+        cases.append(Case(f"r{CLIENT_ROUTES}-m{m}", f"{CLIENT_ROUTES} routes, {m} machine clients",
+                          "program", {"config": config}, config_shape(config)))
+    return cases
+
+
 def second_function_case(workdir: Path) -> Case:
     """The blog config with its second route served by a second function. The program has one
     route function (``functions/hello``) and a config may only name folders that exist, so this

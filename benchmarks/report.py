@@ -24,6 +24,18 @@ SANDBOX_FIGURES = {
 }
 
 
+SIGNIN_FIGURES = {
+    "password_ms": ("password sign-in (InitiateAuth), p50", "ms", 2),
+    "browser_ms": ("browser sign-in (authorize, login, code exchange), p50", "ms", 2),
+    "browser_vs_password": ("browser ÷ password sign-in", "x", 2),
+    "client_credentials_ms": ("client-credentials token, p50", "ms", 2),
+    "client_credentials_vs_password": ("client credentials ÷ password sign-in", "x", 2),
+    "first_call_ms": ("first API call with a fresh token, p50", "ms", 2),
+    "later_call_ms": ("the calls after it, p50", "ms", 2),
+    "first_call_vs_later": ("first call ÷ the calls after it", "x", 2),
+}
+
+
 def spread(values: Sequence[float] | Spread, digits: int = 3, scale: float = 1.0) -> str:
     s = (values if isinstance(values, Spread) else Spread.of(values)).scaled(scale)
     return f"{s.min:.{digits}f} / {s.median:.{digits}f} / {s.max:.{digits}f}"
@@ -169,6 +181,28 @@ def sandbox_table(sandbox: dict[str, list[float]]) -> list[str]:
     rows = [[label, spread(sandbox[key], digits) + (f" {unit}" if unit else ""), len(sandbox[key])]
             for key, (label, unit, digits) in SANDBOX_FIGURES.items() if sandbox.get(key)]
     return ["## Local sandbox", "", *table(["Figure", SPREAD, "Runs"], rows)]
+
+
+def clients_table(cases: Sequence[Case], growth) -> list[str]:
+    if not cases:
+        return []
+    rows = [[c.label, spread(c.seconds, 3, 1000), len(c.seconds)]
+            for c in sorted(cases, key=lambda c: c.shape["machine_clients"])]
+    lines = ["## Program evaluation and machine clients", "",
+             *table(["Config", f"ms, {SPREAD}", "Runs"], rows)]
+    if growth is not None:
+        slopes = [fit.slope * 1000 for fit in growth.fits]
+        lines += [f"Per machine client: {spread(slopes, 3)} ms (slope of a line fitted run by "
+                  f"run; worst relative residual {max(f.worst_relative_residual for f in growth.fits):.3f}).",
+                  ""]
+    return lines
+
+
+def signin_table(signin: dict[str, list[float]]) -> list[str]:
+    rows = [[label, spread(signin[key], digits) + (f" {unit}" if unit else ""), len(signin[key])]
+            for key, (label, unit, digits) in SIGNIN_FIGURES.items() if signin.get(key)]
+    return ["## Signing in (sandbox, `Pulumi.machines.yaml`)", "",
+            *table(["Figure", SPREAD, "Runs"], rows)] if rows else []
 
 
 def targets_table(target_list: Sequence[Target]) -> list[str]:

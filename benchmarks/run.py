@@ -35,9 +35,11 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from benchmarks import analysis, report
 from benchmarks.cases import (
+    CLIENT_COUNTS,
     GROUPS,
     ROUTES,
     Case,
+    client_cases,
     floor_case,
     program_cases,
     second_function_case,
@@ -197,6 +199,19 @@ def measure_sandbox(runs: int, **options) -> dict[str, list[float]]:
     return figures
 
 
+def measure_signin(runs: int, **options) -> dict[str, list[float]]:
+    """Sign-in costs, one value per run, keyed as ``report.SIGNIN_FIGURES``
+    (``benchmarks/signin.py``)."""
+    from benchmarks import signin
+
+    figures: dict[str, list[float]] = {}
+    for i in range(runs):
+        log(f"sign-in {i + 1}/{runs}")
+        for key, value in signin.figures(**options).items():
+            figures.setdefault(key, []).append(value)
+    return figures
+
+
 # --- command line -----------------------------------------------------------------------------
 
 
@@ -230,7 +245,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def render(args, machine, elapsed, floor, services, blog, generated, two_functions, profiles,
-           trigger, sandbox) -> str:
+           trigger, sandbox, signin=None, clients=()) -> str:
+    client_growth = analysis.client_growth(clients)
     growth_list = analysis.growths(generated)
     route = analysis.per_route(generated)
     per_route_total = sum(route.per_type.values()) if route.per_type else None
@@ -246,8 +262,11 @@ def render(args, machine, elapsed, floor, services, blog, generated, two_functio
              *report.economy_table([blog, two_functions, by_size[0], by_size[-1]], route, blog,
                                    two_functions),
              *report.trigger_tables(trigger),
+             *report.clients_table(clients, client_growth),
              *report.sandbox_table(sandbox),
-             *report.targets_table(analysis.targets(floor, blog, generated, trigger, sandbox)),
+             *report.signin_table(signin or {}),
+             *report.targets_table(analysis.targets(floor, blog, generated, trigger, sandbox,
+                                                    signin, client_growth)),
              f"Load average at end (1 / 5 / 15 min): {load_average()}"]
     return "\n".join(lines) + "\n"
 
@@ -264,7 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log("warm-up (discarded)")
         runner.run("floor")
         services = services_case(runner.run("program", blog.spec)[0]["counts"])
-        measure_programs(runner, [floor, services, blog, *generated], args.runs, args.best_of)
+        clients = client_cases(CLIENT_COUNTS)
+        measure_programs(runner, [floor, services, blog, *generated, *clients], args.runs,
+                         args.best_of)
         two_functions = second_function_case(workdir)
         measure_programs(runner, [two_functions], 1, 1)  # counts only: they do not vary
         profiles = {}
@@ -276,8 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                   calls=500 if args.quick else 2000, repeats=3 if args.quick else 7,
                                   best=args.best_of)
         sandbox = measure_sandbox(args.runs, **({"requests": 200, "seconds": 1.0} if args.quick else {}))
+        signin = measure_signin(args.runs, **({"rounds": 15} if args.quick else {}))
     text = render(args, machine, time.perf_counter() - started, floor, services, blog, generated,
-                  two_functions, profiles, trigger, sandbox)
+                  two_functions, profiles, trigger, sandbox, signin, clients)
     print(text, end="")
     if args.markdown:
         args.markdown.write_text(text)
