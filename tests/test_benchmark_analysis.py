@@ -162,3 +162,33 @@ def test_the_lower_bound_charges_each_resource_a_routes_slope_over_the_resources
     assert parts["program"] == pytest.approx([0.2])
     assert parts["lower bound"] == pytest.approx([0.4 + 30 * 0.002 / 2])
     assert "lower bound" not in analysis.breakdown(floor, services, blog, growth_list)
+
+
+def clients_case(machine_clients: int, seconds: list[float]) -> Case:
+    return Case(f"r50-m{machine_clients}", f"{machine_clients} machine clients", "program",
+                shape={"routes": 50, "groups": 5, "machine_clients": machine_clients},
+                seconds=seconds)
+
+
+def test_growth_in_machine_clients_is_fitted_run_by_run_and_linear_only_if_every_run_is():
+    straight = [clients_case(m, [1.0 + 0.01 * m, 1.1 + 0.01 * m]) for m in (0, 10, 25, 45)]
+    growth = analysis.client_growth(straight)
+    assert growth.sizes == (0, 10, 25, 45) and len(growth.fits) == 2
+    assert [round(f.slope, 6) for f in growth.fits] == [0.01, 0.01]
+    assert analysis.clients_target(growth).passed
+    bent = [clients_case(m, [1.0 + 0.01 * m, 1.0 + 0.0005 * m * m]) for m in (0, 10, 25, 45)]
+    assert not analysis.clients_target(analysis.client_growth(bent)).passed  # the second run
+
+
+def test_fewer_than_three_client_counts_measure_nothing():
+    assert analysis.client_growth([clients_case(0, [1.0]), clients_case(10, [1.1])]) is None
+    assert not analysis.clients_target(None).measured
+
+
+def test_sign_in_targets_are_ratios_of_the_same_runs_password_sign_in():
+    passing = {"browser_vs_password": [1.9, 2.4], "client_credentials_vs_password": [0.3, 0.5],
+               "first_call_vs_later": [1.1, 1.3]}
+    assert all(t.passed for t in analysis.signin_targets(passing))
+    slow = {**passing, "browser_vs_password": [1.9, 3.2]}  # one run over 3x: the target misses
+    assert [t.passed for t in analysis.signin_targets(slow)] == [False, True, True]
+    assert not any(t.measured for t in analysis.signin_targets({}))
