@@ -24,7 +24,15 @@ from pulumi_policy import (
 
 from jwt_scoped import aws_types as t
 
-from . import api_checks, cognito_checks, iam_checks, lambda_checks, route_checks, settings
+from . import (
+    api_checks,
+    cognito_checks,
+    iam_checks,
+    lambda_checks,
+    machine_checks,
+    route_checks,
+    settings,
+)
 from .settings import Option
 from .values import Finding, Node, plain
 
@@ -136,6 +144,13 @@ POLICIES = [
         Severity.MEDIUM,
         lambda nodes, config: route_checks.admits_nobody_findings(nodes)),
     stack_policy(
+        "api-machine-scopes-requestable",
+        "Every machine scope (<identifier>/<scope>) a route demands is defined by a resource "
+        "server of the user pool that issues its tokens and may be requested by an app client "
+        "its authorizer admits, when that pool is in the stack.",
+        Severity.MEDIUM,
+        lambda nodes, config: machine_checks.machine_scope_findings(nodes)),
+    stack_policy(
         "lambda-permission-source-arn",
         "Lambda permissions for AWS services name a source ARN: under an API's execution ARN for "
         "API Gateway, a user pool ARN for Cognito.",
@@ -166,6 +181,21 @@ POLICIES = [
         "Cognito user pools have a Pre Token Generation trigger that Cognito is allowed to invoke.",
         Severity.HIGH,
         lambda nodes, config: cognito_checks.trigger_findings(nodes)),
+    resource_policy(
+        "cognito-machine-client-sign-in",
+        "App clients that take the client credentials grant let no one sign in: no code or "
+        "implicit grant, and ALLOW_REFRESH_TOKEN_AUTH as their only explicit auth flow.",
+        Severity.HIGH, [t.USER_POOL_CLIENT],
+        lambda resource_type, props, config: machine_checks.machine_client_problems(
+            props.get("allowedOauthFlows"), props.get("explicitAuthFlows"))),
+    stack_policy(
+        "cognito-client-secret-exposure",
+        "No stack output holds an app client's secret unless the config lists it as a secret "
+        "output, and no other AWS resource holds a copy unless its type is a listed secret store.",
+        Severity.HIGH,
+        lambda nodes, config: machine_checks.secret_exposure_findings(
+            nodes, config[settings.SECRET_OUTPUTS.name], config[settings.SECRET_STORES.name]),
+        (settings.SECRET_OUTPUTS, settings.SECRET_STORES)),
 ]
 
 

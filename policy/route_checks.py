@@ -31,7 +31,7 @@ from jwt_scoped.modes import (
     route_access,
 )
 from jwt_scoped.route_keys import parse_route_key, route_key_problem
-from jwt_scoped.rules import MAX_SCOPES_PER_ROUTE
+from jwt_scoped.rules import MAX_SCOPES_PER_ROUTE, SCOPE_SEPARATOR
 from jwt_scoped.scope_format import scope_name
 
 from .values import UNKNOWN, Finding, Node, is_set, of_type, referenced, stack_urn
@@ -172,9 +172,18 @@ def granted_scopes(groups: Iterable[str], client_ids: Iterable[str]) -> set[str]
     return {scope_name(g, c) for g in groups for c in client_ids}
 
 
+def is_machine_scope(scope: Any) -> bool:
+    """Whether ``scope`` is a resource server's (``<identifier>/<scope>``, such as
+    ``orders/read``), which a client requests, rather than a group's ``<group>-<appClientId>``:
+    group names hold no ``/`` (``jwt_scoped.rules.NAME_RULE``)."""
+    return isinstance(scope, str) and SCOPE_SEPARATOR in scope
+
+
 def unadmitted_scopes(scopes: Sequence[Any], granted: Collection[str]) -> list[str]:
-    """The known ``scopes`` of a route that no group grants."""
-    return [s for s in scopes if isinstance(s, str) and s not in granted]
+    """The known group scopes of a route that no group grants. Machine scopes are left to the
+    machine-scopes rule (``machine_checks``)."""
+    return [s for s in scopes
+            if isinstance(s, str) and not is_machine_scope(s) and s not in granted]
 
 
 # --- the stack's HTTP APIs, from its nodes ---------------------------------------------------
@@ -237,7 +246,7 @@ def _authorizer_of(route: Node, api: HttpApi) -> str:
     return "api" if referenced(route, "authorizerId", api.authorizers) else "other"
 
 
-def _access(route: Node) -> Any:
+def access_of(route: Node) -> Any:
     """The route's access (``jwt_scoped.modes.route_access``): ``None`` for a combination that is
     none of the three, UNKNOWN while a preview cannot tell (its authorization type, or the scopes
     of a route that may run an authorizer, not known yet)."""
@@ -254,13 +263,13 @@ def _demands_token(route: Node) -> Any:
     auth = route.get("authorizationType")
     if auth is UNKNOWN:
         return UNKNOWN
-    access = _access(route)
+    access = access_of(route)
     if isinstance(access, RouteAccess):
         return demands_token(access)
     return auth not in (None, NO_AUTHORIZATION)
 
 
-def _key(route: Node) -> str | None:
+def key_of(route: Node) -> str | None:
     key = route.get("routeKey")
     return key if isinstance(key, str) else None
 
@@ -273,14 +282,14 @@ def route_authorization_findings(nodes: Sequence[Node], exceptions: RouteExcepti
     modes: dict[str, list[Any]] = {}
     for api in http_apis(nodes):
         for route in api.routes:
-            if (key := _key(route)) is not None:
-                modes.setdefault(key, []).append(_access(route))
+            if (key := key_of(route)) is not None:
+                modes.setdefault(key, []).append(access_of(route))
         if not api.authorizers:
             continue
         token_handlers = {h for r in api.routes if _demands_token(r) is not False
                           for h in _handlers(r, integrations, functions)}
         for route in api.routes:
-            key = _key(route)
+            key = key_of(route)
             if key is None:
                 continue
             shares = bool(_handlers(route, integrations, functions) & token_handlers) and (
@@ -300,7 +309,7 @@ def preflight_findings(nodes: Sequence[Node]) -> list[Finding]:
     for api in http_apis(nodes):
         if api.cors is not True:
             continue
-        by_key = {k: r for r in api.routes if (k := _key(r)) is not None}
+        by_key = {k: r for r in api.routes if (k := key_of(r)) is not None}
         demands = {k: _demands_token(r) for k, r in by_key.items()}
         for key, problem in preflight_problems(demands).items():
             findings.append(Finding(by_key[key].urn, problem))
@@ -311,9 +320,9 @@ def duplicate_key_findings(nodes: Sequence[Node]) -> list[Finding]:
     """No two routes of one API share a route key."""
     findings = []
     for api in http_apis(nodes):
-        keys = [k for r in api.routes if (k := _key(r)) is not None]
+        keys = [k for r in api.routes if (k := key_of(r)) is not None]
         for key in duplicate_keys(keys):
-            same = [r for r in api.routes if _key(r) == key]
+            same = [r for r in api.routes if key_of(r) == key]
             names = ", ".join(r.name for r in same)
             for route in same[1:]:
                 findings.append(Finding(route.urn, f"route key {key!r} is used by {len(same)} "
@@ -332,18 +341,16 @@ def admits_nobody_findings(nodes: Sequence[Node]) -> list[Finding]:
     for api in http_apis(nodes):
         for route in api.routes:
             scopes = route.get("authorizationScopes")
-            if _access(route) is not RouteAccess.GROUPS or scopes is UNKNOWN:
+            if access_of(route) is not RouteAccess.GROUPS or scopes is UNKNOWN:
                 continue
             authorizers = referenced(route, "authorizerId", api.authorizers)
             if not authorizers:
                 continue
             authorizer = authorizers[0]
-            issuer = authorizer.get("jwtConfiguration", "issuer")
-            pool = _issuing_pool(authorizer, issuer, pools)
-            if pool is None:
-                continue
-            audiences = authorizer.get("jwtConfiguration", "audiences")
-            client_ids = _client_ids(authorizer, audiences, clients, pool)
+            pool = issuing_pool(authorizer, pools)
+            if pool is None or not unadmitted_scopes(scopes, ()):
+                continue  # no pool in the stack to ask, or no group scope to judge
+            client_ids = audience_client_ids(authorizer, clients, pool)
             if client_ids is UNKNOWN:
                 continue  # the app client's ID, part of every scope, is known once it exists
             names = [g.get("name") for g in groups if referenced(g, "userPoolId", [pool])]
@@ -352,16 +359,17 @@ def admits_nobody_findings(nodes: Sequence[Node]) -> list[Finding]:
             missing = unadmitted_scopes(scopes, granted_scopes(names, client_ids))
             if missing:
                 findings.append(Finding(route.urn, (
-                    f"route {_key(route)!r} demands scope(s) {', '.join(repr(s) for s in missing)}"
+                    f"route {key_of(route)!r} demands scope(s) {', '.join(repr(s) for s in missing)}"
                     f" that no group of user pool {pool.name!r} grants "
                     f"(groups: {', '.join(sorted(names)) or 'none'}): "
                     f"a token with {'it' if len(missing) == 1 else 'them'} is never issued")))
     return findings
 
 
-def _issuing_pool(authorizer: Node, issuer: Any, pools: Sequence[Node]) -> Node | None:
+def issuing_pool(authorizer: Node, pools: Sequence[Node]) -> Node | None:
     """The stack's user pool whose tokens the authorizer accepts: its issuer came from the pool,
     or equals the pool's issuer URL (``https://`` + its endpoint)."""
+    issuer = authorizer.get("jwtConfiguration", "issuer")
     deps = authorizer.property_dependencies.get("jwtConfiguration", frozenset())
     for pool in pools:
         endpoint = pool.get("endpoint")
@@ -371,9 +379,10 @@ def _issuing_pool(authorizer: Node, issuer: Any, pools: Sequence[Node]) -> Node 
     return None
 
 
-def _client_ids(authorizer: Node, audiences: Any, clients: Sequence[Node], pool: Node) -> Any:
+def audience_client_ids(authorizer: Node, clients: Sequence[Node], pool: Node) -> Any:
     """The app client IDs of ``pool`` among the authorizer's audiences; UNKNOWN while an
     audience that comes from one of the pool's clients is not known yet."""
+    audiences = authorizer.get("jwtConfiguration", "audiences")
     if audiences is UNKNOWN:
         return UNKNOWN
     if not isinstance(audiences, list):
@@ -388,3 +397,16 @@ def _client_ids(authorizer: Node, audiences: Any, clients: Sequence[Node], pool:
     if from_pool and not all(isinstance(i, str) for i in ids):
         return known  # the clients' IDs are not among their properties: trust the dependency
     return [a for a in known if a in ids]
+
+
+def audience_clients(authorizer: Node, clients: Sequence[Node], pool: Node) -> Any:
+    """The app clients of ``pool`` whose tokens the authorizer admits: those whose ID is among
+    its audiences, or, while the audiences are not known (a preview of a new stack), those the
+    audiences came from (the engine's property dependencies). UNKNOWN when neither tells."""
+    of_pool = [c for c in clients if referenced(c, "userPoolId", [pool])]
+    ids = audience_client_ids(authorizer, of_pool, pool)
+    if ids is not UNKNOWN and all(isinstance(c.get("id"), str) for c in of_pool):
+        return [c for c in of_pool if c.get("id") in ids]
+    deps = authorizer.property_dependencies.get("jwtConfiguration", frozenset())
+    from_deps = [c for c in of_pool if c.urn in deps]
+    return from_deps if from_deps else UNKNOWN

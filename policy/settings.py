@@ -5,7 +5,8 @@ A config file maps policy names to an enforcement level or to an object of optio
 
     {"all": "mandatory",
      "api-route-authorization": {"publicRoutes": ["GET /health"], "signedInRoutes": ["GET /me"]},
-     "cognito-deletion-protection": {"throwawayStacks": ["dev"]}}
+     "cognito-deletion-protection": {"throwawayStacks": ["dev"]},
+     "cognito-client-secret-exposure": {"secretOutputs": ["machine_client_secrets"]}}
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ SUPPORTED_RUNTIMES = Option("supportedRuntimes", "Lambda runtime identifiers fun
 ALLOWED_ON_ANY_RESOURCE = Option("allowedOnAnyResource", "Write actions a policy may allow on "
                                  "Resource '*' (actions that support no resource-level "
                                  "permissions, e.g. 'xray:PutTraceSegments').")
+
+
+SECRET_OUTPUTS = Option("secretOutputs", "Stack outputs ('machine_client_secrets') that hold app "
+                        "client secrets and are secret outputs: the pack cannot see which outputs "
+                        "are secret. Each must be an output of the stack.")
+SECRET_STORES = Option("secretStores", "Resource types ('aws:secretsmanager/secretVersion:"
+                       "SecretVersion') that keep what they hold as a secret, and so may hold a "
+                       "copy of an app client's secret.")
 
 
 class PolicyConfigError(ValueError):

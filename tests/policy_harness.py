@@ -17,15 +17,24 @@ Two views of a stack:
   in a preview (values derived from other resources' outputs unknown), and each resource's state
   as the engine plans it: its inputs, with its ID and every output the provider computes unknown.
 
-What is simulated: the engine itself (its plan, its resource states) and the provider's ``Check``
-(which would add defaults and auto-names to the inputs); everything the pack sees is otherwise
-what the SDK registered. ``render`` prints diagnostics in the shape of the CLI's "Policies:"
+The stack resource's state is the stack's outputs, as the engine hands them to ``AnalyzeStack``
+(the program registers them when it ends, before the stack is analyzed): secret outputs marked as
+secrets (the engine marshals them with ``KeepSecrets``); in a preview, the names the update
+exports, with unknown values. ``record`` runs the program under ``ProviderMocks``, which also
+compute what the AWS provider does and the recording mocks leave out (an app client's
+``clientSecret``, a secret output of pulumi-aws).
+
+What is simulated: the engine itself (its plan, its resource states), the provider's ``Check``
+(which would add defaults and auto-names to the inputs) and its computed outputs; everything the
+pack sees is otherwise what the SDK registered. Components' registered outputs are not recorded,
+so their state is their inputs. ``render`` prints diagnostics in the shape of the CLI's "Policies:"
 section (``pkg/backend/display`` in pulumi/pulumi).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import selectors
@@ -46,7 +55,16 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from jwt_scoped import aws_types
-from jwt_scoped.recording import Registered, Run
+from jwt_scoped.project import REGION_KEY, Project
+from jwt_scoped.recording import (
+    DEFAULT_REGION,
+    SECRET_KEY,
+    SECRET_SIG,
+    RecordingMocks,
+    Registered,
+    Run,
+    run_program,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK_DIR = ROOT / "policy"
@@ -73,6 +91,41 @@ class AnalyzedResource:
     custom: bool = True
 
 
+# Outputs the AWS provider computes as secrets (pulumi-aws's schema: `secret: true`), which the
+# engine keeps marked in the resource's state.
+SECRET_OUTPUTS = {aws_types.USER_POOL_CLIENT: ("clientSecret",)}
+CLIENT_SECRET_LENGTH = 51  # UserPoolClientType ClientSecret: 1 to 64 characters of [\w+]
+
+
+def client_secret(name: str) -> str:
+    """The secret the (mocked) provider gives the app client ``name``: fixed per name."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    digest = hashlib.sha512(f"client-secret:{name}".encode()).digest()
+    return "".join(alphabet[b % len(alphabet)] for b in digest)[:CLIENT_SECRET_LENGTH]
+
+
+class ProviderMocks(RecordingMocks):
+    """The recording mocks, answering with the outputs the AWS provider computes that they leave
+    out: a ``clientSecret`` for every app client created with ``generateSecret``."""
+
+    def fake(self, typ: str, name: str, inputs: dict) -> tuple[str, dict]:
+        rid, outputs = super().fake(typ, name, inputs)
+        if typ == aws_types.USER_POOL_CLIENT and inputs.get("generateSecret") is True:
+            outputs["clientSecret"] = client_secret(name)
+        return rid, outputs
+
+
+def record(project: Project, config: dict, *, stack: str, preview: bool = False) -> Run:
+    """The program run with ``config`` under ``ProviderMocks``: as an update, or a preview."""
+    mocks = ProviderMocks(region=config.get(REGION_KEY, DEFAULT_REGION), preview=preview)
+    return run_program(project, config, stack=stack, preview=preview, mocks=mocks)
+
+
+def secret(value: Any) -> dict:
+    """``value`` (JSON form) as the engine marshals a secret."""
+    return {SECRET_KEY: SECRET_SIG, "value": value}
+
+
 def _json(value: Any) -> Any:
     """A mocked output as the engine would marshal it (assets as their signature objects)."""
     return json.loads(json.dumps(serialize_properties({"v": value})["v"], default=str))
@@ -83,19 +136,32 @@ def _computed(registered: Registered) -> dict:
     return {k: v for k, v in registered.outputs.items() if k not in registered.inputs}
 
 
-def _stack(run: Run) -> AnalyzedResource:
+def _stack(run: Run, outputs: dict) -> AnalyzedResource:
+    """The stack resource: no inputs; its state, the stack's outputs."""
     name = run.stack_urn.rsplit("::", 1)[-1]
-    return AnalyzedResource(run.stack_urn, STACK_TYPE, name, {}, {}, custom=False)
+    return AnalyzedResource(run.stack_urn, STACK_TYPE, name, {}, outputs, custom=False)
+
+
+def _outputs(run: Run) -> dict:
+    """The stack's outputs as the engine holds them once the program has run: secrets marked."""
+    return {name: secret(_json(value)) if run.secret.get(name) else _json(value)
+            for name, value in run.exports.items()}
+
+
+def _computed_state(registered: Registered) -> dict:
+    marked = SECRET_OUTPUTS.get(registered.type, ())
+    return {k: secret(_json(v)) if k in marked else _json(v)
+            for k, v in _computed(registered).items()}
 
 
 def update_view(run: Run) -> list[AnalyzedResource]:
     """The stack as an update (or a preview of an existing stack) shows it: all values known."""
     assert not run.preview, "update_view takes a run recorded as an update"
-    resources = [_stack(run)]
+    resources = [_stack(run, _outputs(run))]
     for r in run.registered:
         state = dict(r.wire_inputs)
         if r.custom:
-            state.update({k: _json(v) for k, v in _computed(r).items()})
+            state.update(_computed_state(r))
             state["id"] = r.id
         resources.append(AnalyzedResource(
             r.urn, r.type, r.name, dict(r.wire_inputs), state, r.parent_urn, r.dependencies,
@@ -106,10 +172,11 @@ def update_view(run: Run) -> list[AnalyzedResource]:
 def preview_view(preview_run: Run, update_run: Run) -> list[AnalyzedResource]:
     """The stack as a preview of a new stack shows it: inputs as the SDK sent them in the
     preview; state = those inputs, with the ID and every computed output unknown (which outputs
-    a resource computes is read off ``update_run`` of the same config)."""
+    a resource computes is read off ``update_run`` of the same config). The stack's outputs: the
+    names ``update_run`` exports, each unknown (a preview exports nothing the harness can read)."""
     assert preview_run.preview and not update_run.preview
     computed = {r.urn: _computed(r) for r in update_run.registered}
-    resources = [_stack(preview_run)]
+    resources = [_stack(preview_run, {name: UNKNOWN for name in update_run.exports})]
     for r in preview_run.registered:
         state = dict(r.wire_inputs)
         if r.custom:
@@ -170,14 +237,15 @@ class InProcess:
     """pulumi-policy's analyzer servicer for the pack, called directly (what ``PolicyPack``
     serves over gRPC, built from the same ``pack_arguments()``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, policies: Sequence[Any] | None = None) -> None:
+        """``policies``: serve these instead of the pack's (to see what a policy is handed)."""
         from policy.policies import pack_arguments
 
         args = pack_arguments()
         # PolicyPack always hands the servicer "0.0.1"; the CLI uses PulumiPolicy.yaml's version.
         self.servicer = _PolicyAnalyzerServicer(
-            args["name"], "0.0.1", args["policies"], args["enforcement_level"], None,
-            args.get("description"))
+            args["name"], "0.0.1", list(policies) if policies is not None else args["policies"],
+            args["enforcement_level"], None, args.get("description"))
 
     def call(self, method: str, request: Any) -> Any:
         return getattr(self.servicer, method)(request, None)

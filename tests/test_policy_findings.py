@@ -5,10 +5,13 @@ that shares a token route's handler, authorization types other than NONE and JWT
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from jwt_scoped import aws_types as t
 from policy.api_checks import access_log_location_findings, stage_findings
 from policy.cognito_checks import trigger_findings
 from policy.lambda_checks import SUPPORTED_PYTHON_RUNTIMES, function_findings, permission_findings
+from policy.machine_checks import machine_scope_findings, secret_exposure_findings
 from policy.route_checks import (
     RouteExceptions,
     admits_nobody_findings,
@@ -407,3 +410,97 @@ def test_a_trigger_named_by_arn_is_matched_to_a_permission_by_name():
     assert trigger_findings([pool, permission]) == []
     (finding,) = trigger_findings([node(t.USER_POOL, "bare", lambdaConfig={})])
     assert "no Pre Token Generation trigger" in finding.message
+
+
+# --- machines as callers -------------------------------------------------------------------------
+
+SECRET = "0wd9nxy6tldbaihri68fas3ihb2jw7p1umzldjgvgzo8upi3h6h"
+
+
+def machine_client(label="partner", pool=None, **props) -> Node:
+    deps = {"userPoolId": [pool]} if pool is not None else None
+    return node(t.USER_POOL_CLIENT, label, deps, **{
+        "name": label, "id": f"{label}-id", "userPoolId": UNKNOWN if pool else "pool-id",
+        "generateSecret": True, "allowedOauthFlows": ["client_credentials"],
+        "allowedOauthScopes": ["orders/read"], "clientSecret": SECRET, **props})
+
+
+def test_a_client_secret_is_sought_in_the_stacks_outputs_and_in_aws_resources():
+    client = machine_client()
+    outputs = Node("urn:stack", t.STACK, "proj-dev", {
+        "machine_client_secrets": {"partner": SECRET}, "leak": f"secret={SECRET}"})
+    env = node(t.FUNCTION, "fn", environment={"variables": {"S": SECRET}})
+    component = node("jwt-scoped:index:ScopedIdentityPool", "identity",
+                     machine_client_secrets={"partner": SECRET})
+    other = node("random:index/randomString:RandomString", "r", result=SECRET)
+    nodes = [outputs, client, env, component, other]
+    found = secret_exposure_findings(nodes, ["machine_client_secrets"], [])
+    assert sorted(names(found)) == ["fn", "urn:stack"]
+    assert any("'leak'" in f.message for f in found)
+    # The client's own state holds its secret; components and other providers' resources are
+    # not the cloud's keeping (a component's outputs stay in the state).
+    assert secret_exposure_findings([outputs, client], ["machine_client_secrets", "leak"], []) == []
+
+
+def test_an_unknown_secret_is_judged_once_known():
+    client = machine_client(clientSecret=UNKNOWN)
+    env = node(t.FUNCTION, "fn", environment={"variables": {"S": UNKNOWN}})
+    assert secret_exposure_findings([STACK_NODE, client, env], [], []) == []
+    unset = machine_client(clientSecret="", generateSecret=False)
+    assert secret_exposure_findings([STACK_NODE, unset, env], [], []) == []
+
+
+def machine_stack(*, audiences_known: bool, scopes=("orders/read",), servers=None,
+                  allowed=("orders/read",), other_pool_allows=()):
+    """A pool with a resource server, a machine client, a client of another pool, and an API
+    whose JWT authorizer admits the first client; one route demands ``scopes``."""
+    pool = node(t.USER_POOL, "pool", id="pool-id", endpoint="cognito-idp.r.amazonaws.com/pool-id")
+    other_pool = node(t.USER_POOL, "other-pool", id="other-id")
+    server = node(t.RESOURCE_SERVER, "orders", {"userPoolId": [pool]}, userPoolId=UNKNOWN,
+                  identifier="orders", scopes=servers if servers is not None else [
+                      {"scopeName": "read", "scopeDescription": "r"},
+                      {"scopeName": "write", "scopeDescription": "w"}])
+    client = machine_client(pool=pool, allowedOauthScopes=list(allowed))
+    elsewhere = machine_client("elsewhere", pool=other_pool,
+                               allowedOauthScopes=list(other_pool_allows))
+    api = http_api()
+    jwt = {"issuer": UNKNOWN, "audiences": ["partner-id"] if audiences_known else UNKNOWN}
+    auth = node(t.AUTHORIZER, "jwt", {"apiId": [api], "jwtConfiguration": [pool, client]},
+                apiId=UNKNOWN, id="jwt-id", authorizerType="JWT", jwtConfiguration=jwt)
+    route = scoped(api, auth, "GET /Orders", [] if scopes is UNKNOWN else scopes)
+    if scopes is UNKNOWN:  # scopes made from a client ID a preview does not know yet
+        route = replace(route, props={**route.props, "authorizationScopes": UNKNOWN})
+    return [STACK_NODE, pool, other_pool, server, client, elsewhere, api, auth, route]
+
+
+def test_machine_scopes_pass_by_value_and_by_dependency():
+    for known in (True, False):
+        assert machine_scope_findings(machine_stack(audiences_known=known)) == []
+
+
+def test_a_client_of_another_pool_requests_nothing_for_this_api():
+    for known in (True, False):
+        (finding,) = machine_scope_findings(machine_stack(
+            audiences_known=known, allowed=(), other_pool_allows=("orders/read",)))
+        assert finding.urn.endswith("::GET /Orders") and "no app client" in finding.message
+
+
+def test_a_machine_scope_of_no_server_of_the_pool_is_named():
+    (finding,) = machine_scope_findings(machine_stack(audiences_known=True,
+                                                      scopes=["orders/read", "orders/delete"]))
+    assert "'orders/delete' names scope 'delete'" in finding.message
+
+
+def test_machine_scopes_wait_for_what_a_preview_does_not_know():
+    unknown_servers = machine_stack(audiences_known=False, scopes=["orders/delete"],
+                                    servers=UNKNOWN, allowed=("orders/delete",))
+    assert machine_scope_findings(unknown_servers) == []
+    unknown_scopes = machine_stack(audiences_known=True, scopes=UNKNOWN)
+    assert machine_scope_findings(unknown_scopes) == []
+
+
+def test_routes_of_a_pool_outside_the_stack_are_not_judged():
+    api = http_api()
+    auth = authorizer(api, jwtConfiguration={"issuer": "https://elsewhere", "audiences": ["c"]})
+    route = scoped(api, auth, "GET /Orders", ["orders/read"])
+    assert machine_scope_findings([STACK_NODE, api, auth, route]) == []

@@ -3,7 +3,9 @@ runs it (pulumi-policy's analyzer service, the CLI's config handling), with no P
 
 Each stack is recorded twice under the mocks: as an update (every value known) and as a preview
 of a new stack (IDs, ARNs and what derives from them unknown). The pack must pass on both, and
-fail, naming the resource and the rule, on each stack with one fault."""
+fail, naming the resource and the rule, on each stack with one fault: the dev stack's, a wide
+one's, and the machines stack's (Pulumi.machines.yaml: resource servers, machine clients and
+their secrets, routes for machines)."""
 
 from __future__ import annotations
 
@@ -17,12 +19,11 @@ from google.protobuf import empty_pb2
 
 from jwt_scoped import aws_types as t
 from jwt_scoped.project import Project
-from jwt_scoped.recording import run_program
 from jwt_scoped.scope_format import scope_name
 from policy.policies import PACK_NAME, POLICIES
 from policy.settings import PolicyConfigError
 
-from fixtures.stacks import blog_config, generated_config, scaled_config
+from fixtures.stacks import blog_config, generated_config, scaled_config, stack_file_config
 from policy_harness import (
     UNKNOWN,
     AnalyzedResource,
@@ -30,6 +31,7 @@ from policy_harness import (
     PolicyConfigInvalid,
     Remote,
     add,
+    client_secret,
     edit,
     evaluate,
     find,
@@ -38,12 +40,15 @@ from policy_harness import (
     preview_view,
     remove,
     render,
+    secret,
     update_view,
 )
+from policy_harness import record as record_run
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = Project.find(ROOT)
 DEV_CONFIG = ROOT / "policy" / "stacks" / "dev.json"
+MACHINES_CONFIG = ROOT / "policy" / "stacks" / "machines.json"
 ROUTE, INTEGRATION = t.ROUTE, t.INTEGRATION
 # The blog's one route function, hello, serves both its routes: one integration, one permission.
 HELLO_INTEGRATION, HELLO_INVOKE = "api-hello-integration", "api-hello-invoke"
@@ -55,11 +60,11 @@ SCALED_CONFIG = {"api-route-authorization": {"publicRoutes": ["GET /health"],
 
 
 def record(config: dict, stack: str, pack_config: dict | None = None) -> dict:
-    update = run_program(PROJECT, config, stack=stack)
-    preview = run_program(PROJECT, config, stack=stack, preview=True)
+    update = record_run(PROJECT, config, stack=stack)
+    preview = record_run(PROJECT, config, stack=stack, preview=True)
     return {"update": update_view(update), "preview": preview_view(preview, update),
             "stack": stack, "pack_config": pack_config,
-            "client_id": update.one(t.USER_POOL_CLIENT).id}
+            "client_id": update.of_type(t.USER_POOL_CLIENT)[0].id, "run": update}
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +77,14 @@ def blog() -> dict:
 def scaled() -> dict:
     """A wide stack: access tokens, three groups, CORS, a protected pool: a production stack."""
     return record(scaled_config(), "prod", SCALED_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def machines() -> dict:
+    """Pulumi.machines.yaml: two app clients for people, two machine clients (their secrets the
+    secret output machine_client_secrets, as policy/stacks/machines.json lists it), a resource
+    server, and routes for groups, for machines and for both. A throwaway stack."""
+    return record(stack_file_config("machines"), "machines", load_config(MACHINES_CONFIG))
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +112,7 @@ VIEWS = ["update", "preview"]
 # --- the program's stacks pass -------------------------------------------------------------------
 
 @pytest.mark.parametrize("view", VIEWS)
-@pytest.mark.parametrize("stack", ["blog", "scaled"])
+@pytest.mark.parametrize("stack", ["blog", "scaled", "machines"])
 def test_passes_on_the_programs_stacks(request, stack, view):
     diagnostics = check(request.getfixturevalue(stack), view)
     assert faults(diagnostics) == set()
@@ -204,6 +217,176 @@ def test_the_dev_stack_passes_only_because_its_config_marks_it_throwaway(blog):
         ("cognito-deletion-protection", "identity-user-pool")}
 
 
+# --- machines as callers (Pulumi.machines.yaml) -------------------------------------------------
+
+PARTNER, NIGHTLY = "identity-machine-partner", "identity-machine-nightly-job"
+PARTNER_SECRET = client_secret(PARTNER)
+
+
+def stack_of(resources) -> AnalyzedResource:
+    (stack,) = [r for r in resources if r.type == t.STACK]
+    return stack
+
+
+def default_auth_flows(r, _):
+    """A machine client without explicitAuthFlows: Cognito's default lets users sign in."""
+    return edit(r, PARTNER, drop=["explicitAuthFlows"])
+
+
+def machine_with_srp(r, _):
+    return edit(r, PARTNER, set={"explicitAuthFlows": ["ALLOW_USER_SRP_AUTH",
+                                                      "ALLOW_REFRESH_TOKEN_AUTH"]})
+
+
+def machine_with_code_grant(r, _):
+    return edit(r, PARTNER, set={"allowedOauthFlows": ["client_credentials", "code"]})
+
+
+def secret_exported_in_clear(r, _):
+    """A stack output the program would export as `pulumi.export("partner", client.client_secret)`."""
+    return edit(r, stack_of(r).name, t.STACK, set={"partner_secret": PARTNER_SECRET})
+
+
+def secret_in_an_environment(r, _):
+    return edit(r, "hello", t.FUNCTION,
+                set={"environment": {"variables": {"PARTNER_SECRET": PARTNER_SECRET}}})
+
+
+def scope_no_server_defines(r, _):
+    return edit(r, "api-GET/Orders", ROUTE, set={"authorizationScopes": ["orders/delete"]})
+
+
+def scope_no_client_may_request(r, _):
+    """Neither machine client may request orders/read any more: GET /Orders admits nobody."""
+    r = edit(r, PARTNER, set={"allowedOauthScopes": ["orders/write"]})
+    return edit(r, NIGHTLY, set={"allowedOauthScopes": ["orders/write"]})
+
+
+MACHINE_FAULTS = [
+    (default_auth_flows, "cognito-machine-client-sign-in", PARTNER, "Cognito's default allows",
+     VIEWS),
+    (machine_with_srp, "cognito-machine-client-sign-in", PARTNER, "ALLOW_USER_SRP_AUTH", VIEWS),
+    (machine_with_code_grant, "cognito-machine-client-sign-in", PARTNER, "Cognito refuses", VIEWS),
+    # A client's secret exists once the client does: judged at `pulumi up` and in later previews
+    # (test_a_client_secret_is_judged_once_it_exists).
+    (secret_exported_in_clear, "cognito-client-secret-exposure", "jwt-scoped-api-machines",
+     "stack output 'partner_secret' holds the secret of app client 'partner'", ["update"]),
+    (secret_in_an_environment, "cognito-client-secret-exposure", "hello",
+     "holds the secret of app client 'partner'", ["update"]),
+    (scope_no_server_defines, "api-machine-scopes-requestable", "api-GET/Orders",
+     "'delete', which resource server 'orders' does not define", VIEWS),
+    (scope_no_client_may_request, "api-machine-scopes-requestable", "api-GET/Orders",
+     "'orders/read' that no app client the API admits may request", VIEWS),
+]
+MACHINE_CASES = [pytest.param(*fault[:4], view, id=f"{fault[0].__name__}-{view}")
+                 for fault in MACHINE_FAULTS for view in fault[4]]
+
+
+@pytest.mark.parametrize(("mutate", "rule", "resource", "words", "view"), MACHINE_CASES)
+def test_the_machines_stack_fails_naming_the_resource_and_the_rule(machines, mutate, rule,
+                                                                   resource, words, view):
+    diagnostics = check(machines, view, mutate(machines[view], machines))
+    assert faults(diagnostics) == {(rule, resource)}
+    found = [d for d in diagnostics if d.policy == rule]
+    assert any(words in d.detail for d in found), [d.detail for d in found]
+    assert {d.enforcement_level for d in found} == {"mandatory"}
+
+
+def test_the_machine_clients_are_the_ones_the_rules_judge(machines):
+    """What passes passes on the real thing: client credentials only, refresh-token auth only,
+    a secret the stack exports, routes that demand orders/read and orders/write."""
+    run = machines["run"]
+    clients = {c.name: c.wire_inputs for c in run.of_type(t.USER_POOL_CLIENT)}
+    assert clients[PARTNER]["allowedOauthFlows"] == ["client_credentials"]
+    assert clients[PARTNER]["explicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH"]
+    assert run.exports["machine_client_secrets"]["partner"] == PARTNER_SECRET
+    assert run.secret["machine_client_secrets"] is True
+    scopes = {r.name: r.wire_inputs.get("authorizationScopes") for r in run.of_type(ROUTE)}
+    assert scopes["api-GET/Orders"] == ["orders/read"] and "orders/write" in scopes["api-POST/Orders"]
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_the_secret_output_passes_only_because_the_config_lists_it(machines, view):
+    """The pack cannot see that machine_client_secrets is a secret output: machines.json says so."""
+    config = {**load_config(MACHINES_CONFIG), "cognito-client-secret-exposure": {}}
+    diagnostics = check(machines, view, config=config)
+    if view == "preview":  # the secrets do not exist yet
+        assert faults(diagnostics) == set()
+        return
+    assert faults(diagnostics) == {("cognito-client-secret-exposure", "jwt-scoped-api-machines")}
+    (found,) = diagnostics
+    assert "'machine_client_secrets' holds the secret of app clients 'nightly-job', 'partner'" in (
+        found.detail)
+
+
+def test_a_client_secret_is_judged_once_it_exists(machines):
+    """In a preview of a new stack the client's secret is unknown (Cognito makes it), and so is
+    every value made from it: the rule stays silent, and judges the stack at `pulumi up` and in
+    every later preview."""
+    client = find(machines["preview"], PARTNER)
+    assert client.state["clientSecret"] == UNKNOWN
+    leaked = edit(machines["preview"], stack_of(machines["preview"]).name, t.STACK,
+                  set={"partner_secret": UNKNOWN})
+    assert faults(check(machines, "preview", leaked)) == set()
+
+
+def test_a_listed_secret_store_may_hold_a_copy_and_a_stale_listing_is_refused(machines):
+    store = "aws:secretsmanager/secretVersion:SecretVersion"
+    version = AnalyzedResource(
+        stack_of(machines["update"]).urn.rsplit("::", 2)[0] + f"::{store}::partner-secret", store,
+        "partner-secret", {"secretString": secret(PARTNER_SECRET)},
+        {"secretString": secret(PARTNER_SECRET), "id": "partner-secret-id"})
+    resources = add(machines["update"], version)
+    assert faults(check(machines, "update", resources)) == {
+        ("cognito-client-secret-exposure", "partner-secret")}
+    config = load_config(MACHINES_CONFIG)
+    config["cognito-client-secret-exposure"] = {"secretOutputs": ["machine_client_secrets"],
+                                                "secretStores": [store]}
+    assert faults(check(machines, "update", resources, config=config)) == set()
+    config["cognito-client-secret-exposure"]["secretOutputs"].append("partner_secret")
+    diagnostics = check(machines, "update", config=config)
+    assert faults(diagnostics) == {("cognito-client-secret-exposure", "jwt-scoped-api-machines")}
+    assert "secretOutputs lists 'partner_secret', but the stack has no output" in (
+        diagnostics[0].detail)
+
+
+def test_a_stack_policy_sees_secret_outputs_in_clear_and_cannot_tell_them_secret(machines):
+    """What rule 2 can see: the engine sends the stack's outputs, and the client's state, with
+    their secrets marked (KeepSecrets); pulumi-policy unwraps the marks before a policy runs, so
+    a secret output and a plain one look the same to it."""
+    from pulumi_policy import EnforcementLevel, Secret, StackValidationPolicy
+
+    seen = {}
+
+    def probe(args, report_violation):
+        for r in args.resources:
+            if r.resource_type == t.STACK:
+                seen["stack"] = r.props["machine_client_secrets"]["partner"]
+                seen["plain"] = r.props["api_url"]
+            if r.name == PARTNER:
+                seen["client"] = r.props["clientSecret"]
+
+    policy = StackValidationPolicy(name="probe", description="probe", validate=probe,
+                                   enforcement_level=EnforcementLevel.ADVISORY)
+    stack = stack_of(machines["update"])
+    assert stack.state["machine_client_secrets"] == secret(
+        machines["run"].exports["machine_client_secrets"])
+    assert find(machines["update"], PARTNER).state["clientSecret"] == secret(PARTNER_SECRET)
+    evaluate(machines["update"], stack="machines", analyzer=InProcess([policy]))
+    assert seen["stack"] == seen["client"] == PARTNER_SECRET
+    assert type(seen["stack"]) is type(seen["plain"]) is str and not isinstance(seen["stack"], Secret)
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_group_scopes_of_the_machines_stack_are_still_judged(machines, view):
+    """Machine scopes are left to api-machine-scopes-requestable; a group scope nobody grants is
+    still found by api-routes-admit-someone (once the client IDs it holds are known)."""
+    auditor = [scope_name("auditor", machines["client_id"]), "orders/read"]
+    mutated = edit(machines[view], "api-GET/Orders", ROUTE, set={"authorizationScopes": auditor})
+    expected = {("api-routes-admit-someone", "api-GET/Orders")} if view == "update" else set()
+    assert faults(check(machines, view, mutated)) == expected
+
+
 # --- route exceptions and CORS preflight routes ------------------------------------------------
 
 def new_route(resources, template: str, key: str, **props) -> list[AnalyzedResource]:
@@ -295,7 +478,7 @@ def test_a_misspelt_option_stops_the_pack_naming_it(blog):
 def test_every_policy_is_named_described_in_one_line_and_mandatory_by_default():
     info = InProcess().call("GetAnalyzerInfo", empty_pb2.Empty())
     assert [p.name for p in info.policies] == [p.name for p in POLICIES]
-    assert len({p.name for p in POLICIES}) == len(POLICIES) == 12
+    assert len({p.name for p in POLICIES}) == len(POLICIES) == 15
     for policy in info.policies:
         assert policy.description and "\n" not in policy.description
         assert policy.enforcementLevel == 1  # MANDATORY

@@ -28,11 +28,21 @@ from policy.lambda_checks import (
     permission_problem,
     runtime_problem,
 )
+from policy.machine_checks import (
+    DEFAULT_AUTH_FLOWS,
+    REFRESH_TOKEN_AUTH,
+    copy_problem,
+    machine_client_problems,
+    machine_scope_problems,
+    output_problems,
+    secrets_held,
+)
 from policy.route_checks import (
     RouteExceptions,
     RouteFacts,
     exception_problems,
     granted_scopes,
+    is_machine_scope,
     preflight_problems,
     route_authorization_problem,
     unadmitted_scopes,
@@ -409,3 +419,136 @@ def test_config_mistakes_name_the_policy_and_the_key():
         settings.read("p", (settings.PUBLIC_ROUTES,), {"publicRoute": ["GET /h"]})
     with pytest.raises(settings.PolicyConfigError, match="publicRoutes must be a list of strings"):
         settings.read("p", (settings.PUBLIC_ROUTES,), {"publicRoutes": "GET /h"})
+
+
+# --- machines as callers -------------------------------------------------------------------------
+
+MACHINE_FLOWS = ["client_credentials"]
+
+
+def test_a_machine_client_of_the_components_lets_no_one_sign_in():
+    assert machine_client_problems(MACHINE_FLOWS, [REFRESH_TOKEN_AUTH]) == []
+
+
+@pytest.mark.parametrize("auth_flows", [None, []])
+def test_no_explicit_auth_flows_is_cognitos_default_which_signs_users_in(auth_flows):
+    (problem,) = machine_client_problems(MACHINE_FLOWS, auth_flows)
+    assert all(flow in problem for flow in DEFAULT_AUTH_FLOWS)
+    assert "CreateUserPoolClient" in problem and f"[{REFRESH_TOKEN_AUTH}]" in problem
+
+
+@pytest.mark.parametrize("flow", ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH",
+                                  "ALLOW_CUSTOM_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+                                  "ALLOW_USER_AUTH", "USER_PASSWORD_AUTH"])
+def test_every_explicit_auth_flow_but_refresh_tokens_signs_a_user_in(flow):
+    (problem,) = machine_client_problems(MACHINE_FLOWS, [flow, REFRESH_TOKEN_AUTH])
+    assert f"user sign-in flow(s) {flow}:" in problem
+
+
+@pytest.mark.parametrize("grant", ["code", "implicit"])
+def test_a_machine_client_with_a_user_grant_is_refused_as_cognito_would(grant):
+    (problem,) = machine_client_problems([*MACHINE_FLOWS, grant], [REFRESH_TOKEN_AUTH])
+    assert f"also {grant}" in problem and "Cognito refuses" in problem
+
+
+def test_clients_for_people_and_unknown_flows_are_not_judged_as_machines():
+    assert machine_client_problems(["code"], None) == []
+    assert machine_client_problems(None, None) == []
+    assert machine_client_problems(UNKNOWN, None) == []
+    assert machine_client_problems([UNKNOWN], None) == []
+    assert machine_client_problems(MACHINE_FLOWS, UNKNOWN) == []
+    assert machine_client_problems(MACHINE_FLOWS, [UNKNOWN]) == []
+
+
+SECRETS = {"partner": "s3cr3t-partner-0123456789", "nightly": "s3cr3t-nightly-0123456789"}
+
+
+def test_a_secret_is_found_anywhere_in_a_value():
+    assert secrets_held({"a": [{"b": "x s3cr3t-partner-0123456789 y"}]}, SECRETS) == ["partner"]
+    document = json.dumps({"env": SECRETS})
+    assert secrets_held(document, SECRETS) == ["nightly", "partner"]
+    assert secrets_held({"a": UNKNOWN, "b": 3, "c": None}, SECRETS) == []
+
+
+def test_stack_outputs_holding_a_secret_must_be_listed_as_secret():
+    outputs = {"machine_client_secrets": dict(SECRETS), "partner": SECRETS["partner"],
+               "api_url": "https://x"}
+    problems = output_problems(outputs, SECRETS, ["machine_client_secrets"])
+    assert len(problems) == 1
+    assert "stack output 'partner' holds the secret of app client 'partner'" in problems[0]
+    assert "cannot see which outputs are secret" in problems[0]
+    assert output_problems(outputs, SECRETS, ["machine_client_secrets", "partner"]) == []
+    assert output_problems(outputs, {}, []) == []
+
+
+def test_a_listed_secret_output_must_be_an_output_of_the_stack():
+    assert output_problems({"machine_client_secrets": {}}, {}, ["machine_client_secrets"]) == []
+    assert output_problems({}, {}, ["machine_client_secret"]) == [
+        "secretOutputs lists 'machine_client_secret', but the stack has no output of that name: "
+        "remove it from the list"]
+    assert output_problems(UNKNOWN, SECRETS, ["gone"]) == []
+
+
+def test_a_copy_of_a_secret_is_refused_outside_a_listed_secret_store():
+    props = {"environment": {"variables": {"SECRET": SECRETS["nightly"]}}}
+    problem = copy_problem(t.FUNCTION, props, SECRETS, [])
+    assert f"this {t.FUNCTION} holds the secret of app client 'nightly'" in problem
+    assert "secretStores" in problem
+    assert copy_problem(t.FUNCTION, props, SECRETS, [t.FUNCTION]) is None
+    assert copy_problem(t.FUNCTION, {"environment": UNKNOWN}, SECRETS, []) is None
+
+
+SERVERS = {"orders": {"read", "write"}}
+
+
+def test_machine_scopes_a_server_defines_and_a_client_may_request_pass():
+    assert machine_scope_problems("GET /o", ["orders/read", "admin-c1"], SERVERS,
+                                  {"orders/read"}) == []
+
+
+def test_a_machine_scope_no_client_may_request_admits_nobody():
+    (problem,) = machine_scope_problems("GET /o", ["orders/read", "orders/write"], SERVERS,
+                                        {"orders/read"})
+    assert "route 'GET /o' demands machine scope(s) 'orders/write' that no app client" in problem
+
+
+def test_a_machine_scope_the_pool_does_not_define_is_named_once():
+    (problem,) = machine_scope_problems(
+        "GET /o", ["orders/delete", "billing/read"], SERVERS, {"orders/delete"})
+    assert "'orders/delete' names scope 'delete', which resource server 'orders' does not " \
+           "define (it defines: read, write)" in problem
+    assert "'billing/read' names resource server 'billing', which the pool does not define " \
+           "(its resource servers: orders)" in problem
+    defined_but_not_granted = machine_scope_problems(
+        "GET /o", ["billing/read", "orders/write"], SERVERS, set())
+    assert len(defined_but_not_granted) == 2
+    assert "'orders/write' that no app client" in defined_but_not_granted[1]
+    assert "billing" not in defined_but_not_granted[1]
+
+
+def test_an_identifier_may_hold_slashes():
+    servers = {"https://api.example.com": {"read"}}
+    assert machine_scope_problems("GET /o", ["https://api.example.com/read"], servers,
+                                  {"https://api.example.com/read"}) == []
+
+
+def test_what_is_not_known_yet_waits():
+    assert machine_scope_problems("GET /o", ["orders/x"], UNKNOWN, UNKNOWN) == []
+    (only_requestable,) = machine_scope_problems("GET /o", ["orders/x"], UNKNOWN, set())
+    assert "no app client" in only_requestable
+    assert machine_scope_problems("GET /o", UNKNOWN, SERVERS, set()) == []
+    assert machine_scope_problems("GET /o", [UNKNOWN, "admin-c1"], SERVERS, set()) == []
+
+
+def test_group_scopes_and_machine_scopes_are_told_apart():
+    assert is_machine_scope("orders/read") and is_machine_scope("https://api.example.com/read")
+    assert not is_machine_scope("admin-client1") and not is_machine_scope(UNKNOWN)
+    # The group rule leaves machine scopes to the machine-scopes rule.
+    assert unadmitted_scopes(["orders/read", "auditor-c1"], {"admin-c1"}) == ["auditor-c1"]
+
+
+def test_the_secret_rules_options_are_lists_of_strings_with_empty_defaults():
+    options = (settings.SECRET_OUTPUTS, settings.SECRET_STORES)
+    assert settings.read("p", options, {}) == {"secretOutputs": [], "secretStores": []}
+    with pytest.raises(settings.PolicyConfigError, match="secretStores must be a list of strings"):
+        settings.read("p", options, {"secretStores": "aws:ssm/parameter:Parameter"})
