@@ -64,7 +64,9 @@ def test_machine_secrets_and_ids_are_outputs_and_the_secrets_are_secret(run):
     clients = by_name(run, T.USER_POOL_CLIENT)
     assert run.exports["machine_client_ids"] == {"nightly-job": clients["nightly-job"].id,
                                                  "partner": clients["partner"].id}
-    assert set(run.exports["machine_client_secrets"]) == {"nightly-job", "partner"}
+    secrets = run.exports["machine_client_secrets"]
+    assert set(secrets) == {"nightly-job", "partner"}
+    assert all(isinstance(v, str) and v for v in secrets.values())  # the clients' own outputs
     assert run.secret["machine_client_secrets"] is True
     assert run.secret["machine_client_ids"] is False
 

@@ -166,6 +166,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["endpoint"] = f"cognito-idp.{region}.amazonaws.com/{rid}"
         elif typ == T.USER_POOL_CLIENT:
             rid = _token(name, 26)
+            if inputs.get("generateSecret"):  # a confidential client has a secret output
+                outputs["clientSecret"] = _token(f"{name}-secret", 51)
         elif typ == T.FUNCTION:
             fname = f"{name}-{_token(name, 7)}"
             arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{fname}"
