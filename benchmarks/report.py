@@ -1,5 +1,5 @@
 """The benchmark report as markdown tables: every figure is min / median / max over the runs. What
-the figures mean is explained in the README's Performance section, not here."""
+the figures mean is explained in docs/performance.md, not here."""
 
 from __future__ import annotations
 

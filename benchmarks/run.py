@@ -10,7 +10,7 @@ Every program measurement runs in a fresh interpreter (``benchmarks/measure.py``
 mocked provider of ``jwt_scoped.recording``, after one discarded warm-up. Rounds are interleaved
 round-robin; a run is the fastest of ``--best-of`` consecutive rounds, the same rounds for every
 case, and every figure is reported as min / median / max over the runs. The report (markdown)
-goes to stdout, progress to stderr; the README's Performance section explains it.
+goes to stdout, progress to stderr; docs/performance.md explains it.
 """
 
 from __future__ import annotations

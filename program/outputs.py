@@ -1,4 +1,4 @@
-"""The stack outputs the program exports, by name: the one list of them. ``access verify`` reads
+"""The stack outputs the program exports, by name: the one list of them. ``jwt-scoped verify`` reads
 them back, and the local sandbox writes them as ``pulumi stack output --json`` would."""
 
 API_URL = "api_url"

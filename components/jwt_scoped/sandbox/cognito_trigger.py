@@ -2,8 +2,8 @@
 
 Source: Amazon Cognito Developer Guide, "Pre token generation Lambda trigger" (event versions
 V1_0, V2_0 and V3_0, their request and response shapes) and "User pool Lambda trigger common
-parameters". The shapes match ``offline/trigger_events.py``, the events the trigger's own tests
-use.
+parameters". The shapes match ``tests/fixtures/trigger_events.py``, the events the trigger's own
+tests use.
 
 - V1_0 (``"version": "1"``) customises the ID token: ``claimsOverrideDetails`` with
   ``claimsToAddOrOverride``, ``claimsToSuppress`` and ``groupOverrideDetails``.

@@ -63,8 +63,8 @@ def _grant_scopes(event):
         claims["scope"] = " ".join(scopes)
     else:
         # Access tokens only: the JWT authorizer cannot tell an ID token from an access token,
-        # so a scope written into both would let either token through (see the README,
-        # "tokenUse"). The ID token keeps its cognito:groups claim.
+        # so a scope written into both would let either token through (see docs/components.md,
+        # "Which token carries the scopes"). The ID token keeps its cognito:groups claim.
         access = _child(response, "claimsAndScopeOverrideDetails", "accessTokenGeneration")
         if access is None:
             return 0
