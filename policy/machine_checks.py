@@ -23,7 +23,13 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from jwt_scoped import aws_types as t
-from jwt_scoped.modes import RouteAccess
+from jwt_scoped.modes import (
+    CLIENT_CREDENTIALS,
+    DEFAULT_AUTH_FLOWS,
+    REFRESH_TOKEN_AUTH,
+    USER_GRANTS,
+    RouteAccess,
+)
 from jwt_scoped.rules import SCOPE_SEPARATOR
 
 from .route_checks import (
@@ -36,12 +42,8 @@ from .route_checks import (
 )
 from .values import UNKNOWN, Finding, Node, is_set, of_type, referenced
 
-# UserPoolClient AllowedOAuthFlows: code | implicit | client_credentials.
-CLIENT_CREDENTIALS = "client_credentials"
-USER_GRANTS = ("code", "implicit")
-REFRESH_TOKEN_AUTH = "ALLOW_REFRESH_TOKEN_AUTH"
-# CreateUserPoolClient, "ExplicitAuthFlows": with none given, the client allows these.
-DEFAULT_AUTH_FLOWS = ("ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH", REFRESH_TOKEN_AUTH)
+# UserPoolClient AllowedOAuthFlows and ExplicitAuthFlows: the package's words for them
+# (CLIENT_CREDENTIALS, USER_GRANTS, REFRESH_TOKEN_AUTH, DEFAULT_AUTH_FLOWS: jwt_scoped.modes).
 AWS_PACKAGE = t.USER_POOL.split(":", 1)[0]
 """The provider whose resources are searched for copies of a client secret (``aws``)."""
 

@@ -19,18 +19,20 @@ from .model import (
     require_valid,
     rules,
 )
-from .modes import FEATURE_PLANS, TRIGGER_VERSIONS, TokenUse
+from .modes import (
+    CLIENT_CREDENTIALS,
+    CODE_GRANT,
+    FEATURE_PLANS,
+    MACHINE_AUTH_FLOWS,
+    TRIGGER_VERSIONS,
+    USER_AUTH_FLOWS,
+    TokenUse,
+)
 from .package import component_options, type_token
 from .python_function import PACKAGE_DIR, PythonFunction, PythonFunctionArgs, packaged_function
 from .scope_format import scope_name
 from .specs import AppClientSpec, GroupSpec, MachineClientSpec, ResourceServerSpec, UserSpec
 
-EXPLICIT_AUTH_FLOWS = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
-# A machine client signs no user in. An empty ExplicitAuthFlows would allow SRP and custom
-# sign-ins (CreateUserPoolClient, "ExplicitAuthFlows": the default), so it gets the one flow
-# that signs nobody in.
-MACHINE_AUTH_FLOWS = ("ALLOW_REFRESH_TOKEN_AUTH",)
-CLIENT_CREDENTIALS = "client_credentials"
 DEFAULT_APP_CLIENT = "app"
 """The name of the one user client a pool has when its args name none (``app_clients``)."""
 DEFAULT_CALLBACK_URLS = ("http://localhost:3000/callback",)
@@ -367,7 +369,7 @@ class ScopedIdentityPool(pulumi.ComponentResource):
         """A public client people sign in through; with callback URLs, the hosted UI's code
         grant. The default client keeps the resource name it always had."""
         hosted = bool(spec.callback_urls)
-        oauth = {"allowed_oauth_flows_user_pool_client": True, "allowed_oauth_flows": ["code"],
+        oauth = {"allowed_oauth_flows_user_pool_client": True, "allowed_oauth_flows": [CODE_GRANT],
                  "allowed_oauth_scopes": list(OAUTH_SCOPES),
                  "callback_urls": list(spec.callback_urls),
                  "logout_urls": list(spec.logout_urls or ()) or None,
@@ -378,7 +380,7 @@ class ScopedIdentityPool(pulumi.ComponentResource):
             **({} if default else {"name": spec.name}),
             user_pool_id=self.user_pool.id,
             generate_secret=False,  # a public client: the CLI and browsers cannot keep a secret
-            explicit_auth_flows=list(EXPLICIT_AUTH_FLOWS),
+            explicit_auth_flows=list(USER_AUTH_FLOWS),
             **oauth,
             prevent_user_existence_errors="ENABLED",
             enable_token_revocation=True,

@@ -80,3 +80,16 @@ def route_access(authorization_type: object, has_authorizer: bool, scopes: objec
     if authorization_type == JWT_AUTHORIZATION and has_authorizer:
         return RouteAccess.SIGNED_IN if known_none else RouteAccess.GROUPS
     return None
+
+
+# Cognito app clients (CreateUserPoolClient): the OAuth grants of AllowedOAuthFlows, and the
+# explicit auth flows. With ExplicitAuthFlows empty, Cognito allows DEFAULT_AUTH_FLOWS.
+CODE_GRANT, IMPLICIT_GRANT, CLIENT_CREDENTIALS = "code", "implicit", "client_credentials"
+USER_GRANTS = (CODE_GRANT, IMPLICIT_GRANT)
+"""The grants that sign a person in."""
+REFRESH_TOKEN_AUTH = "ALLOW_REFRESH_TOKEN_AUTH"
+DEFAULT_AUTH_FLOWS = ("ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH", REFRESH_TOKEN_AUTH)
+USER_AUTH_FLOWS = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", REFRESH_TOKEN_AUTH)
+"""A people's client's flows: password and SRP sign-in, and refresh."""
+MACHINE_AUTH_FLOWS = (REFRESH_TOKEN_AUTH,)
+"""A machine client's: the one flow that signs nobody in (an empty list would allow SRP)."""

@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Protocol
 
+from jwt_scoped.modes import DEFAULT_AUTH_FLOWS
+
 MOTO_VERSIONS = ((5, 2), (5, 3))  # >=5.2,<5.3: what this hook was written for
 _SIGNATURE = ["self", "client_id", "username", "token_use", "expires_in", "extra_data"]
 
@@ -170,10 +172,8 @@ def install() -> None:
         CognitoIdpBackend.respond_to_auth_challenge = _respond_to_auth_challenge
 
 
-# The auth flows a client allows when its ExplicitAuthFlows is empty, and the legacy names
-# Cognito still takes for three of them (CreateUserPoolClient, "ExplicitAuthFlows").
-DEFAULT_AUTH_FLOWS = frozenset({"ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH",
-                                "ALLOW_REFRESH_TOKEN_AUTH"})
+# The legacy names Cognito still takes for three auth flows (CreateUserPoolClient,
+# "ExplicitAuthFlows"); with none given, a client allows modes.DEFAULT_AUTH_FLOWS.
 LEGACY_AUTH_FLOWS = {"USER_PASSWORD_AUTH": "ALLOW_USER_PASSWORD_AUTH",
                      "ADMIN_NO_SRP_AUTH": "ALLOW_ADMIN_USER_PASSWORD_AUTH",
                      "CUSTOM_AUTH_FLOW_ONLY": "ALLOW_CUSTOM_AUTH"}
@@ -188,7 +188,7 @@ FLOW_PERMISSIONS = {"USER_PASSWORD_AUTH": "ALLOW_USER_PASSWORD_AUTH",
 def allowed_flows(explicit_auth_flows: object) -> frozenset[str]:
     """The ``ALLOW_*`` flows of a client's ``ExplicitAuthFlows``."""
     if not explicit_auth_flows:
-        return DEFAULT_AUTH_FLOWS
+        return frozenset(DEFAULT_AUTH_FLOWS)
     return frozenset(LEGACY_AUTH_FLOWS.get(f, f) for f in explicit_auth_flows)
 
 

@@ -58,6 +58,8 @@ from oauthlib.openid.connect.core.grant_types.dispatchers import (
     AuthorizationTokenGrantDispatcher,
 )
 
+from jwt_scoped.modes import CLIENT_CREDENTIALS, CODE_GRANT, IMPLICIT_GRANT
+
 from . import cognito_trigger as trigger
 from . import moto_hook
 from .cognito import AppClient, LocalCognito, Tokens
@@ -73,8 +75,6 @@ OPENID_ONLY_SCOPES = frozenset({"phone", "email", "profile"})
 # endpoint of such a session grants (the ID token comes with it, as from InitiateAuth).
 API_SESSION_SCOPES = (OPENID, "aws.cognito.signin.user.admin")
 
-CODE_GRANT = "code"
-CLIENT_CREDENTIALS = "client_credentials"
 
 
 def oauth_uri(path_and_query: str) -> str:
@@ -195,7 +195,7 @@ class CognitoValidator(RequestValidator):
     def validate_response_type(self, client_id, response_type, client, request, *args,
                                **kwargs) -> bool:
         client = self.client(client_id)
-        grant = {"code": CODE_GRANT, "token": "implicit"}.get(response_type)
+        grant = {"code": CODE_GRANT, "token": IMPLICIT_GRANT}.get(response_type)
         return client is not None and grant is not None and grant in client.flows
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs) -> bool:
