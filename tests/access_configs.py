@@ -9,6 +9,7 @@ import json
 from jwt_scoped.access.matrix import AccessMatrix, build_matrix
 from jwt_scoped.access.model import StackModel, resources_of_run, stack_model
 from jwt_scoped.recording import Run, run_program
+from jwt_scoped.sandbox.app import state_document
 
 from fixtures.stacks import NS, PROJECT
 
@@ -30,6 +31,12 @@ def model_of(config: dict) -> StackModel:
 def matrix_of(config: dict, *, placeholders: bool = True) -> AccessMatrix:
     """The plan of ``config``, as ``jwt-scoped plan`` computes it."""
     return build_matrix(model_of(config), placeholders=placeholders)
+
+
+def state_of(config: dict, sandbox: dict | None = None) -> dict:
+    """The state document of ``config`` deployed (a mocked run), as the sandbox writes it to
+    ``state.json``: JSON through and through."""
+    return json.loads(json.dumps(state_document(run_of(config), sandbox or {}), default=str))
 
 
 def small_config(**extra) -> dict:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import copy
 
-from access_configs import matrix_of
-
 from jwt_scoped.access import render
 from jwt_scoped.access.diff import callers_admitted, diff_plans, routes_callable
 from jwt_scoped.access.matrix import ANONYMOUS
 from jwt_scoped.modes import RouteAccess
 
+from access_configs import matrix_of
 from fixtures.stacks import NS, blog_config
 
 

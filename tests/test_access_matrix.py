@@ -7,7 +7,6 @@ import json
 
 import jwt
 import pytest
-from access_configs import matrix_of, run_of, small_config
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from jwt_scoped import aws_types as T
@@ -35,6 +34,7 @@ from jwt_scoped.modes import RouteAccess
 from jwt_scoped.rules import MAX_REQUEST_LINE_AND_HEADERS_BYTES
 from jwt_scoped.scope_format import scope_name
 
+from access_configs import matrix_of, run_of, small_config
 from fixtures.stacks import NS, PROJECT, scaled_config
 from functions_loader import load_handler
 

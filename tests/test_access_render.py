@@ -8,12 +8,12 @@ import dataclasses
 import json
 
 import pytest
-from access_configs import matrix_of
 
 from jwt_scoped.access import render
 from jwt_scoped.access.diff import diff_plans
 from jwt_scoped.access.matrix import ANONYMOUS, WARNING_KINDS
 
+from access_configs import matrix_of
 from fixtures.stacks import NS, blog_config, scaled_config
 
 
@@ -138,13 +138,15 @@ def test_json_plan_has_the_documented_shape(blog):
     assert (document["token_use"], document["other_token"]) == ("id", "access")
     assert document["routes"][0] == {"route": "GET /AdminUser", "access": "groups",
                                      "sample_method": "GET", "sample_path": "/AdminUser",
-                                     "groups": ["admin"], "scopes": ["admin-<appClientId>"]}
+                                     "groups": ["admin"], "scopes": ["admin-<appClientId>"],
+                                     "machine_scopes": []}
     assert document["callers"][0] == {
-        "caller": "adminuser", "anonymous": False, "groups": ["admin", "regular"],
-        "scopes": ["admin-<appClientId>", "regular-<appClientId>"],
+        "caller": "adminuser", "anonymous": False, "machine": False, "client": "identity-client",
+        "groups": ["admin", "regular"], "scopes": ["admin-<appClientId>", "regular-<appClientId>"],
         "authorization_header_bytes": blog.callers[0].header_bytes}
-    assert document["callers"][-1] == {"caller": ANONYMOUS, "anonymous": True, "groups": [],
-                                       "scopes": [], "authorization_header_bytes": None}
+    assert document["callers"][-1] == {"caller": ANONYMOUS, "anonymous": True, "machine": False,
+                                       "client": None, "groups": [], "scopes": [],
+                                       "authorization_header_bytes": None}
     assert document["cells"][1] == {"caller": "adminuser", "route": "GET /RegularUser",
                                     "status": 200, "scopes": ["regular-<appClientId>"]}
     assert {(c["caller"], c["route"]): c["status"] for c in document["cells"]} == {
@@ -158,7 +160,7 @@ def field_paths(value, prefix="") -> set[str]:
     paths = set()
     for key, item in value.items():
         path = f"{prefix}{key}"
-        if item == [] and key not in ("groups", "scopes"):
+        if item == [] and key not in ("groups", "scopes", "machine_scopes"):
             continue
         if isinstance(item, dict):
             paths |= field_paths(item, f"{path}.")

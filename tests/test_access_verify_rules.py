@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 import botocore
 import pytest
-from access_configs import matrix_of, run_of, small_config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from jwt_scoped import aws_types as T
@@ -53,6 +52,7 @@ from jwt_scoped.modes import TokenUse
 from jwt_scoped.recording import run_program
 from jwt_scoped.sandbox.app import state_document
 
+from access_configs import matrix_of, run_of, small_config, state_of
 from fixtures.stacks import NS, PROJECT, ROOT, blog_config
 
 CLIENT = "71ghuul37mresr7h373b704tua"
@@ -61,12 +61,6 @@ ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PRO
 
 def blog_matrix(**extra):
     return matrix_of(small_config(**extra))
-
-
-def state_of(config: dict, sandbox: dict | None = None) -> dict:
-    """The state document of ``config`` deployed (a mocked run), as the sandbox writes it to
-    ``state.json``: JSON through and through."""
-    return json.loads(json.dumps(state_document(run_of(config), sandbox or {}), default=str))
 
 
 def entries(document: dict, typ: str) -> list[dict]:

@@ -13,13 +13,13 @@ import sys
 import pulumi
 import pytest
 import yaml
-from access_configs import matrix_of
 
 from jwt_scoped.access import render
 from jwt_scoped.cli import main
 from jwt_scoped.project import ProjectError
 from jwt_scoped.recording import run_program
 
+from access_configs import matrix_of
 from fixtures.stacks import NS, PROJECT, ROOT, blog_config, program_copy
 
 DEV = ROOT / "Pulumi.dev.yaml"

@@ -11,6 +11,10 @@ cookies between the pages. The ``state`` that comes back must be the one sent an
 Against AWS this drives the classic hosted UI of the pool's domain (the one a
 ``aws.cognito.UserPoolDomain`` without ``managed_login_version`` gets); the newer managed login
 pages are a JavaScript application a script cannot fill in.
+
+A machine client gets its token from the same domain's token endpoint with the client
+credentials grant (``client_credentials``): its id and secret in HTTP Basic, no user, no
+browser. Its secret is never put in a message.
 """
 
 from __future__ import annotations
@@ -183,3 +187,50 @@ def _nonce_of(id_token: object) -> object:
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("nonce")
     except ValueError:
         return None
+
+
+REDACTED = "***"
+
+
+def redacted(text: str, *secrets: str | None) -> str:
+    """``text`` with every one of ``secrets`` in it replaced: no message carries a secret."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def client_credentials(token_url: str, client_id: str, client_secret: str, caller: str,
+                       timeout: float = 10.0) -> str:
+    """The access token of the client credentials grant for the confidential client
+    ``client_id`` (``caller`` names it in messages), authenticated with HTTP Basic and asking for
+    no ``scope``: the token holds every scope the client may request (Cognito's token endpoint).
+    Raises ``SignInError``; no message holds the secret."""
+    import requests
+    from authlib.integrations.base_client import OAuthError
+    from authlib.integrations.requests_client import OAuth2Session
+
+    from .model import CLIENT_CREDENTIALS
+
+    session = OAuth2Session(client_id, client_secret,
+                            token_endpoint_auth_method="client_secret_basic")  # noqa: S106
+    refused = f"the token endpoint {token_url} refused the client credentials of {caller}"
+    try:
+        token = session.fetch_token(token_url, grant_type=CLIENT_CREDENTIALS, timeout=timeout)
+    except OAuthError as error:
+        why = f"{error.error}" + (f" ({error.description})" if error.description else "")
+        raise SignInError(redacted(f"{refused}: {why}", client_secret)) from None
+    except requests.HTTPError as error:  # an answer that is no OAuth 2.0 one
+        raise SignInError(f"{refused}: it answered {error.response.status_code} without an "
+                          "OAuth 2.0 error") from None
+    except requests.RequestException as error:
+        raise SignInError(redacted(f"cannot reach the token endpoint {token_url} for {caller}: "
+                                   f"{error}", client_secret)) from None
+    except (TypeError, ValueError):  # a 2xx whose body is no JSON object
+        raise SignInError(f"the token endpoint {token_url} answered {caller}'s client "
+                          "credentials with no token") from None
+    access_token = token.get("access_token") if isinstance(token, dict) else None
+    if not isinstance(access_token, str) or not access_token:
+        raise SignInError(f"the token endpoint {token_url} answered {caller}'s client "
+                          "credentials without an access_token")
+    return access_token

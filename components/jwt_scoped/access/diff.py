@@ -1,10 +1,12 @@
 """What changes between two access matrices (``before``: e.g. the base branch; ``after``: this
 change). Pure.
 
-Only what differs: cells whose status changes (for a user and a route present on both sides),
-routes and users added or removed, routes whose access or groups change, users whose groups
-change, and a change of token use. Routes that become public (new or changed) are listed on their
-own: they are the change a reviewer most needs to see.
+Only what differs: cells whose status changes (for a caller and a route present on both sides),
+routes and callers added or removed, routes whose access, groups or machine scopes change, users
+whose groups change, machine clients whose scopes change, and a change of token use. Machine
+clients are callers like users: a machine gaining or losing a route is a changed cell. Routes that
+become public (new or changed) are listed on their own: they are the change a reviewer most needs
+to see.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ class CellChange:
 
 @dataclass(frozen=True)
 class RouteChange:
-    """A route on both sides whose access or groups (and so scopes) differ."""
+    """A route on both sides whose access, groups (and so scopes) or machine scopes differ."""
 
     before: Route
     after: Route
@@ -34,7 +36,7 @@ class RouteChange:
 
 @dataclass(frozen=True)
 class UserChange:
-    """A user on both sides whose groups differ."""
+    """A user on both sides whose groups differ, or a machine client whose scopes do."""
 
     before: Caller
     after: Caller
@@ -87,17 +89,26 @@ def diff_plans(before: AccessMatrix, after: AccessMatrix) -> PlanDiff:
         routes_added=tuple(r for k, r in new_routes.items() if k not in old_routes),
         routes_removed=tuple(r for k, r in old_routes.items() if k not in new_routes),
         routes_changed=tuple(RouteChange(old_routes[k], r) for k, r in new_routes.items()
-                             if k in old_routes
-                             and (old_routes[k].access, old_routes[k].groups) != (r.access, r.groups)),
+                             if k in old_routes and _access(old_routes[k]) != _access(r)),
         users_added=tuple(c for n, c in new_callers.items() if n not in old_callers),
         users_removed=tuple(c for n, c in old_callers.items() if n not in new_callers),
         users_changed=tuple(UserChange(old_callers[n], c) for n, c in new_callers.items()
-                            if n in old_callers and old_callers[n].groups != c.groups),
+                            if n in old_callers and _holds(old_callers[n]) != _holds(c)),
     )
 
 
+def _access(route: Route) -> tuple:
+    return route.access, route.groups, route.machine_scopes
+
+
+def _holds(caller: Caller) -> tuple[str, ...]:
+    """What decides a caller's access: a user's groups, a machine's scopes (a user's scopes
+    follow its groups, shown with placeholders that another client count renames)."""
+    return caller.scopes if caller.machine else caller.groups
+
+
 def callers_admitted(matrix: AccessMatrix, route: str) -> tuple[str, ...]:
-    """Users who get 200 on ``route`` (the anonymous caller too, on a public route)."""
+    """Callers who get 200 on ``route`` (the anonymous caller too, on a public route)."""
     return tuple(c.caller for c in matrix.cells if c.route == route and c.status == 200)
 
 

@@ -12,6 +12,8 @@ Only what the components' trigger does is assumed: a pool whose Pre Token Genera
 a ``ScopedIdentityPool``'s grants each member of a group the scope ``<group>-<clientId>`` for
 the app client it signs in through (``jwt_scoped.scope_format``), in the token its trigger version
 writes (``jwt_scoped.modes.token_use_of``). A pool of another kind grants no group scope.
+A machine client (one that takes the client credentials grant) gets, whatever its pool, an
+access token holding the OAuth scopes it may request, as written, and no user's.
 """
 
 from __future__ import annotations
@@ -147,6 +149,11 @@ class Pool:
     def user_clients(self) -> tuple[Client, ...]:
         """The clients users sign in through."""
         return tuple(c for c in self.clients if not c.machine)
+
+    @property
+    def machine_clients(self) -> tuple[Client, ...]:
+        """The clients services call through, with the client credentials grant."""
+        return tuple(c for c in self.clients if c.machine)
 
     def scopes_of(self, user: User, client: Client) -> tuple[str, ...]:
         """The group scopes in ``user``'s token from ``client`` (the one that carries them)."""

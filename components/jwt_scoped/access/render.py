@@ -2,7 +2,9 @@
 
 JSON is for machines and its shape is stable: fields are only ever added, and any other change
 bumps ``version``. Statuses are integers (401, 403, 200, 204); lists keep config order;
-``scopes`` show the app client id as ``client_id_placeholder``. Every field, by its path
+group scopes show the app client id as ``client_id_placeholder`` (``<clientId:NAME>`` with
+several app clients); machine scopes are as written. Machine clients are callers like users
+(``callers[].machine``), named ``machine <client name>``. Every field, by its path
 (``[]``: each item of a list of objects; ``.*``: fields described elsewhere; a test holds
 this list and the documents to each other):
 
@@ -22,10 +24,13 @@ Plan (``plan --format json``)::
     routes[].sample_path             e.g. "/AdminUser"
     routes[].groups                  groups that may call it, any one (group access only)
     routes[].scopes                  e.g. ["admin-<appClientId>"]
-    callers[].caller                 users in config order, then "(anonymous)"
+    routes[].machine_scopes          the scopes no group grants, e.g. ["orders/read"]
+    callers[].caller                 users, then machines ("machine nightly-job"), "(anonymous)"
     callers[].anonymous              true for "(anonymous)"
-    callers[].groups                 the user's groups
-    callers[].scopes                 the scopes in the user's token
+    callers[].machine                true for a machine client (client credentials grant)
+    callers[].client                 the app client's name; null for anonymous
+    callers[].groups                 the user's groups; [] for a machine
+    callers[].scopes                 the scopes in its token (a machine's: all it may request)
     callers[].authorization_header_bytes   estimate; null for anonymous
     cells[].caller                   one cell per caller and route
     cells[].route
@@ -56,17 +61,19 @@ Difference (``plan --against FILE --format json``)::
     routes_added[].*                 a route, with the fields of the plan's routes[], and:
     routes_added[].callers           the callers who get 200 on it
     routes_removed[].*               a route, with the fields of the plan's routes[]
-    routes_changed[].route           a route whose access or groups change
+    routes_changed[].route           a route whose access, groups or machine scopes change
     routes_changed[].before.access   "public" | "signed-in" | "groups"
     routes_changed[].before.groups
     routes_changed[].before.scopes
+    routes_changed[].before.machine_scopes
     routes_changed[].after.access
     routes_changed[].after.groups
     routes_changed[].after.scopes
-    users_added[].*                  a caller, with the fields of the plan's callers[], and:
+    routes_changed[].after.machine_scopes
+    users_added[].*                  a caller (user or machine), with the plan's callers[] fields:
     users_added[].routes             the routes it gets 200 on
     users_removed[].*                a caller, with the fields of the plan's callers[]
-    users_changed[].caller           a user whose groups change
+    users_changed[].caller           a user whose groups change, a machine whose scopes change
     users_changed[].before.groups
     users_changed[].before.scopes
     users_changed[].after.groups
@@ -83,7 +90,16 @@ from collections.abc import Sequence
 from jwt_scoped.modes import RouteAccess, TokenUse
 
 from .diff import PlanDiff, callers_admitted, routes_callable
-from .matrix import CLIENT_ID_PLACEHOLDER, AccessMatrix, Caller, Cell, Finding, Preflight, Route
+from .matrix import (
+    CLIENT_ID_PLACEHOLDER,
+    NAMED_CLIENT_PLACEHOLDER,
+    AccessMatrix,
+    Caller,
+    Cell,
+    Finding,
+    Preflight,
+    Route,
+)
 
 PLAN_SCHEMA = "jwt-scoped/access-plan"
 DIFF_SCHEMA = "jwt-scoped/access-diff"
@@ -104,7 +120,8 @@ def token_line(matrix: AccessMatrix) -> str:
 
 def route_json(route: Route) -> dict:
     return {"route": route.key, "access": route.access.value, "sample_method": route.method,
-            "sample_path": route.path, "groups": list(route.groups), "scopes": list(route.scopes)}
+            "sample_path": route.path, "groups": list(route.groups), "scopes": list(route.scopes),
+            "machine_scopes": list(route.machine_scopes)}
 
 
 def preflight_json(preflight: Preflight) -> dict:
@@ -113,7 +130,8 @@ def preflight_json(preflight: Preflight) -> dict:
 
 
 def caller_json(caller: Caller) -> dict:
-    return {"caller": caller.name, "anonymous": caller.anonymous, "groups": list(caller.groups),
+    return {"caller": caller.name, "anonymous": caller.anonymous, "machine": caller.machine,
+            "client": caller.client, "groups": list(caller.groups),
             "scopes": list(caller.scopes), "authorization_header_bytes": caller.header_bytes}
 
 
@@ -146,15 +164,19 @@ def is_plan_json(document: object) -> bool:
 
 def matrix_from_json(document: dict) -> AccessMatrix:
     """The matrix a ``plan --format json`` document describes (``plan --against`` reads the base
-    branch's plan this way). Raises ``PlanJsonError`` for another schema or version."""
+    branch's plan this way), fields added since version 2 began taken as absent when missing (a
+    plan made before: no machine callers). Raises ``PlanJsonError`` for another schema or
+    version."""
     if not is_plan_json(document) or document.get("version") != JSON_VERSION:
         raise PlanJsonError(f"not a {PLAN_SCHEMA} document of version {JSON_VERSION}")
     try:
         routes = tuple(Route(r["route"], r["sample_method"], r["sample_path"], tuple(r["groups"]),
-                             tuple(r["scopes"]), RouteAccess(r["access"]))
+                             tuple(r["scopes"]), RouteAccess(r["access"]),
+                             machine_scopes=_strings(r.get("machine_scopes", [])))
                        for r in document["routes"])
         callers = tuple(Caller(c["caller"], tuple(c["groups"]), tuple(c["scopes"]),
-                               c["authorization_header_bytes"]) for c in document["callers"])
+                               c["authorization_header_bytes"], machine=_flag(c.get("machine", False)),
+                               client=c.get("client")) for c in document["callers"])
         cells = tuple(Cell(c["caller"], c["route"], c["status"], tuple(c["scopes"]))
                       for c in document["cells"])
         preflights = tuple(Preflight(p["route"], p["path"], p["method"], p["answered_by"],
@@ -167,12 +189,25 @@ def matrix_from_json(document: dict) -> AccessMatrix:
         raise PlanJsonError(f"a {PLAN_SCHEMA} document with a missing or bad field: {error}") from None
 
 
+def _strings(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
 def diff_json(diff: PlanDiff, before: str, after: str) -> dict:
     def groups_and_scopes(x: Route | Caller) -> dict:
         return {"groups": list(x.groups), "scopes": list(x.scopes)}
 
     def access(route: Route) -> dict:
-        return {"access": route.access.value, **groups_and_scopes(route)}
+        return {"access": route.access.value, **groups_and_scopes(route),
+                "machine_scopes": list(route.machine_scopes)}
 
     return {
         "schema": DIFF_SCHEMA, "version": JSON_VERSION, "before": before, "after": after,
@@ -234,10 +269,32 @@ def _preflight_rows(matrix: AccessMatrix) -> list[list[str]]:
 WHO_HEADER = "who may call (scopes: any one admits)"
 
 
+MACHINE_LINE = ("Machine clients call with the access token of the client credentials grant: "
+                "every scope the client may request, no user, no group.")
+
+
+def _caller_rows(matrix: AccessMatrix, code_span=str) -> list[list[str]]:
+    """Each user's and machine client's groups, token scopes and header estimate."""
+    return [[c.name, _list(c.groups), " ".join(code_span(s) for s in c.scopes) or "-",
+             _header_size(c)] for c in (*matrix.users, *matrix.machines)]
+
+
+def _several_clients(matrix: AccessMatrix) -> bool:
+    """Users sign in through several app clients: group scopes name each client's placeholder."""
+    return len({c.client for c in matrix.users if c.client}) > 1
+
+
+SEVERAL_CLIENTS = (f"<group>-{NAMED_CLIENT_PLACEHOLDER.format('NAME')}",
+                   "one per app client users sign in through; the ids exist after deploy")
+
+
 def plan_table(matrix: AccessMatrix, source: str) -> str:
+    scopes = (f"Scopes are {SEVERAL_CLIENTS[0]} ({SEVERAL_CLIENTS[1]})."
+              if _several_clients(matrix) else
+              f"Scopes are <group>-{CLIENT_ID_PLACEHOLDER}; the app client id exists after deploy.")
     lines = [f"Access plan for {source} (token: {matrix.token_use}, stage: {matrix.stage_name})",
-             f"Scopes are <group>-{CLIENT_ID_PLACEHOLDER}; the app client id exists after deploy.",
-             token_line(matrix), ""]
+             scopes,
+             token_line(matrix), *([MACHINE_LINE] if matrix.machines else []), ""]
     grid = [["route", *(c.name for c in matrix.callers), WHO_HEADER]]
     for route in matrix.routes:
         grid.append([route.key, *(str(matrix.cell(c.name, route.key).status)
@@ -245,8 +302,7 @@ def plan_table(matrix: AccessMatrix, source: str) -> str:
     lines += columns(grid)
     lines += ["", LEGEND, ""]
     lines += columns([["caller", "groups", "scopes in token", "Authorization header"]]
-                     + [[c.name, _list(c.groups), " ".join(c.scopes) or "-", _header_size(c)]
-                        for c in matrix.users])
+                     + _caller_rows(matrix))
     if matrix.preflights:
         lines += ["", f"CORS preflights (Origin: {matrix.cors_origin}):",
                   *columns([["request", "answered by", "expected"], *_preflight_rows(matrix)],
@@ -291,18 +347,30 @@ def _diff_sections(diff: PlanDiff) -> list[tuple[str, list[list[str]]]]:
     def admitted(route: str) -> str:
         return _list(callers_admitted(diff.after, route), "no configured user")
 
+    def holds(caller: Caller) -> str:
+        return f"scopes: {_list(caller.scopes)}" if caller.machine else \
+            f"groups: {_list(caller.groups)}"
+
+    def added(callers: Sequence[Caller]) -> list[list[str]]:
+        return [[c.name, holds(c), f"200 on: {_list(routes_callable(diff.after, c.name), 'no route')}"]
+                for c in callers]
+
     sections = [
         ("Routes added", [[r.key, f"admits {r.admits}", f"200 for: {admitted(r.key)}"]
                           for r in diff.routes_added]),
         ("Routes removed", [[r.key, f"admitted {r.admits}"] for r in diff.routes_removed]),
         ("Routes whose access changes", [[c.after.key, f"{c.before.admits} -> {c.after.admits}"]
                                          for c in diff.routes_changed]),
-        ("Users added", [[u.name, f"groups: {_list(u.groups)}",
-                          f"200 on: {_list(routes_callable(diff.after, u.name), 'no route')}"]
-                         for u in diff.users_added]),
-        ("Users removed", [[u.name, f"groups: {_list(u.groups)}"] for u in diff.users_removed]),
+        ("Users added", added([u for u in diff.users_added if not u.machine])),
+        ("Users removed", [[u.name, holds(u)] for u in diff.users_removed if not u.machine]),
         ("Users whose groups change", [[c.after.name, f"{_list(c.before.groups)} -> "
-                                        f"{_list(c.after.groups)}"] for c in diff.users_changed]),
+                                        f"{_list(c.after.groups)}"]
+                                       for c in diff.users_changed if not c.after.machine]),
+        ("Machine clients added", added([u for u in diff.users_added if u.machine])),
+        ("Machine clients removed", [[u.name, holds(u)] for u in diff.users_removed if u.machine]),
+        ("Machine clients whose scopes change", [[c.after.name, f"{_list(c.before.scopes)} -> "
+                                                  f"{_list(c.after.scopes)}"]
+                                                 for c in diff.users_changed if c.after.machine]),
     ]
     return [(title, rows) for title, rows in sections if rows]
 
@@ -323,20 +391,21 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: Seque
 
 
 def plan_markdown(matrix: AccessMatrix, source: str, heading: str = "###") -> str:
+    shown, why = SEVERAL_CLIENTS if _several_clients(matrix) else (
+        f"<group>-{CLIENT_ID_PLACEHOLDER}", "the client id exists after deploy")
     lines = [f"{heading} Who can call what: {code(source)}", "",
              f"Token: {code(matrix.token_use)} · stage: {code(matrix.stage_name)} · scopes are "
-             f"{code('<group>-' + CLIENT_ID_PLACEHOLDER)} (the client id exists after deploy)", "",
-             token_line(matrix), ""]
+             f"{code(shown)} ({why})", "",
+             token_line(matrix), "", *([MACHINE_LINE, ""] if matrix.machines else [])]
     lines += _md_table(
         ["route", *(c.name for c in matrix.callers), WHO_HEADER],
         [[code(r.key), *(str(matrix.cell(c.name, r.key).status) for c in matrix.callers),
           _who(r, code)] for r in matrix.routes],
         ["---", *(":-:" for _ in matrix.callers), "---"])
     lines += ["", LEGEND, ""]
-    if matrix.users:
-        lines += _md_table(["user", "groups", "scopes in token", "Authorization header (est.)"],
-                           [[c.name, _list(c.groups), " ".join(code(s) for s in c.scopes) or "-",
-                             _header_size(c)] for c in matrix.users],
+    if matrix.users or matrix.machines:
+        lines += _md_table(["caller" if matrix.machines else "user", "groups", "scopes in token",
+                            "Authorization header (est.)"], _caller_rows(matrix, code),
                            ["---", "---", "---", "--:"])
         lines.append("")
     if matrix.preflights:

@@ -1,4 +1,4 @@
-"""How big a user's token, and so its ``Authorization`` header, will be. Pure.
+"""How big a caller's token, and so its ``Authorization`` header, will be. Pure.
 
 API Gateway refuses a request whose request line and header values together exceed
 ``jwt_scoped.rules.MAX_REQUEST_LINE_AND_HEADERS_BYTES`` (10,240 bytes, hard). Every scope a user's
@@ -16,14 +16,18 @@ the real ones are unknown before deploy, and measures it:
   Access token: ``sub``, ``cognito:groups``, ``iss``, ``version``, ``client_id``, ``origin_jti``,
   ``event_id``, ``token_use``, ``scope`` (``aws.cognito.signin.user.admin`` plus the trigger's
   scopes), ``auth_time``, ``exp``, ``iat``, ``jti``, ``username``.
+  Client credentials access token (a machine client's): ``sub`` (the client id), ``token_use``,
+  ``scope`` (the scopes granted, as written), ``auth_time``, ``iss``, ``exp``, ``iat``,
+  ``version``, ``jti``, ``client_id``; no user, so no username, groups or e-mail.
   UUIDs are 36 characters, times 10 digits, the app client id 26 characters (Cognito's generated
   ids), the pool id ``<region>_<9 chars>`` with a 14-character region (the longest in use).
 - Signature: RS256 with a 2048-bit key, 256 bytes.
 - Each part base64url-encoded without padding, joined by dots, after ``Bearer ``.
 
 So the group names count twice (``cognito:groups`` and ``scope``) and each scope adds the client id
-once. The result is within a few bytes of a real token of that user; claims this program does not
-create (e-mail, custom attributes, ``cognito:roles``) would add to it.
+once; a machine's scopes count once each. The result is within a few bytes of a real token of
+that caller; claims this program does not create (e-mail, custom attributes, ``cognito:roles``,
+claims a trigger adds to a machine's token) would add to it.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ def base64url_length(byte_count: int) -> int:
 def estimated_claims(token_use: str, username: str, groups: Sequence[str]) -> dict:
     """The claims of the token that carries the scopes, with stand-in values of real length."""
     client_id = "c" * CLIENT_ID_CHARS
-    issuer = f"https://cognito-idp.{'r' * REGION_CHARS}.amazonaws.com/{'r' * REGION_CHARS}_{'p' * 9}"
+    issuer = _issuer()
     scopes = [scope_name(g, client_id) for g in groups]
     common = {"sub": UUID, "cognito:groups": list(groups), "iss": issuer}
     if token_use == "access":
@@ -80,3 +84,21 @@ def token_length(claims: dict) -> int:
 def authorization_header_bytes(token_use: str, username: str, groups: Sequence[str]) -> int:
     """Estimated bytes of the ``Authorization`` header value ``Bearer <token>`` for this user."""
     return len(BEARER) + token_length(estimated_claims(token_use, username, groups))
+
+
+def _issuer() -> str:
+    return f"https://cognito-idp.{'r' * REGION_CHARS}.amazonaws.com/{'r' * REGION_CHARS}_{'p' * 9}"
+
+
+def machine_claims(scopes: Sequence[str]) -> dict:
+    """The claims of a client credentials access token granting ``scopes``, with stand-in values
+    of real length."""
+    client_id = "c" * CLIENT_ID_CHARS
+    return {"sub": client_id, "token_use": "access", "scope": " ".join(scopes),
+            "auth_time": EPOCH, "iss": _issuer(), "exp": EPOCH, "iat": EPOCH, "version": 2,
+            "jti": UUID, "client_id": client_id}
+
+
+def machine_header_bytes(scopes: Sequence[str]) -> int:
+    """Estimated bytes of a machine client's ``Authorization`` header value ``Bearer <token>``."""
+    return len(BEARER) + token_length(machine_claims(scopes))

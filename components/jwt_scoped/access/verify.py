@@ -1,16 +1,19 @@
 """The live check: does the deployed API answer every (caller, route) as the matrix expects?
 
-The deployed form of each planned user, app client and route is found by URN in the stack's
-state (``state``). Each test user is signed in (``signin``: both tokens), then every route is
-called (``probe``)
-with no token, with each user's token that carries the scopes, with a tampered token (a user's
-token with one signature character changed) and with that user's other token, which carries no
-group scope. With CORS configured, each route's request is also preflighted as a browser would.
-Expected, by the route's access (``matrix.expected_status``): public routes 200 for everyone;
-otherwise no token and the tampered token 401; signed-in routes 200 for any valid token; group
-routes 200 for a member of one of the route's groups with the scoped token, 403 for anyone else
-(the other token included). The decisions (what to call, what to expect, whether the deployment
-matches the config at all, what counts as a mismatch) are pure functions; ``run`` does the I/O.
+The deployed form of each planned user, app client, machine client and route is found by URN in
+the stack's state (``state``). Each test user is signed in (``signin``: both tokens), each
+machine client gets the access token of the client credentials grant from its pool's token
+endpoint with its secret from the state (``code_flow.client_credentials``), then every route is
+called (``probe``) with no token, with each user's token that carries the scopes, with each
+machine's token, with a tampered token (a user's token with one signature character changed)
+and with that user's other token, which carries no group scope. With CORS configured, each
+route's request is also preflighted as a browser would. Expected, by the route's access
+(``matrix.expected_status``): public routes 200 for everyone; otherwise no token and the
+tampered token 401; signed-in routes 200 for any valid token (a machine's too); group routes
+200 for a member of one of the route's groups with the scoped token, or a machine whose token
+holds one of the route's machine scopes, 403 for anyone else (the other token included). The
+decisions (what to call, what to expect, whether the deployment matches the config at all, what
+counts as a mismatch) are pure functions; ``run`` does the I/O.
 """
 
 from __future__ import annotations
@@ -18,13 +21,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
-from jwt_scoped.cognito_urls import domain_url, region_of_pool
+from jwt_scoped.cognito_urls import TOKEN_PATH, domain_url, region_of_pool
 from jwt_scoped.modes import TokenUse
 
-from .matrix import ANONYMOUS, UNAUTHORIZED, AccessMatrix, build_matrix, expected_status
+from .matrix import ANONYMOUS, UNAUTHORIZED, AccessMatrix, Route, build_matrix, expected_status
 from .model import StackModel
 from .probe import Answer, RetryPolicy, call, error_description
 from .state import SANDBOX_KEY, USER_POOLS, sandbox_endpoint
@@ -83,9 +86,10 @@ class Outcome:
 
 
 def probes(matrix: AccessMatrix, tampered: bool, other_token: bool = False) -> list[Probe]:
-    """Every route, in config order, called by the anonymous caller, each user, and (when a
-    user's token exists) a tampered token and that user's other token; then the preflights."""
-    callers = [ANONYMOUS, *(u.name for u in matrix.users)]
+    """Every route, in config order, called by the anonymous caller, each user, each machine
+    client, and (when a token exists) a tampered token and a user's other token; then the
+    preflights."""
+    callers = [ANONYMOUS, *(u.name for u in matrix.users), *(m.name for m in matrix.machines)]
     callers += [TAMPERED] if tampered else []
     callers += [OTHER_TOKEN] if other_token else []
     out = []
@@ -119,13 +123,20 @@ def tamper(token: str) -> str:
 
 
 def token_for(caller: str, tokens: Mapping[str, Mapping[TokenUse, str]],
-              token_use: TokenUse) -> str | None:
-    """The token ``caller`` presents. ``tokens``: each user's ID and access tokens."""
+              token_use: TokenUse, machine_tokens: Mapping[str, str] | None = None) -> str | None:
+    """The token ``caller`` presents. ``tokens``: each user's ID and access tokens;
+    ``machine_tokens``: each machine client's access token, which it always presents. The
+    tampered token is the first user's (the first machine's, without users)."""
+    machine_tokens = machine_tokens or {}
     if caller in (ANONYMOUS, PREFLIGHT):
         return None
+    if caller == TAMPERED and not tokens:
+        return tamper(next(iter(machine_tokens.values())))
     if caller in (TAMPERED, OTHER_TOKEN):
         first = next(iter(tokens.values()))
         return tamper(first[token_use]) if caller == TAMPERED else first[token_use.other]
+    if caller in machine_tokens:
+        return machine_tokens[caller]
     return tokens[caller][token_use]
 
 
@@ -159,6 +170,18 @@ class SignIn:
         return None
 
 
+@dataclass(frozen=True)
+class MachineSignIn:
+    """How one planned machine client gets its token from the deployed stack."""
+
+    client_name: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    """From the state (the client's ``clientSecret`` output); never shown."""
+    token_url: str
+    """The token endpoint of its pool's domain (the sandbox's local one in a sandbox's state)."""
+
+
 SIGNED_IN_BY = {"password": "with their passwords (InitiateAuth)",
                 "code": "through the hosted UI (code grant with PKCE)"}
 SIGN_IN_METHODS = tuple(SIGNED_IN_BY)
@@ -179,6 +202,8 @@ class Deployed:
     """The sandbox's local Cognito, when the state is a sandbox's."""
     drift: tuple[str, ...] = ()
     """How the deployed routes differ from the plan's (``drift``)."""
+    machines: Mapping[str, MachineSignIn] = field(default_factory=dict)
+    """Machine caller -> how it gets its token."""
 
     @property
     def label(self) -> str:
@@ -192,10 +217,12 @@ def urn_key(urn: str | None) -> str:
 
 
 def deployed(matrix: AccessMatrix, live: StackModel) -> Deployed:
-    """Find each planned route, user and app client in the deployed stack, by URN. Raises
-    ``VerifyError`` listing what is missing (a stack deployed from another config, or not yet)."""
+    """Find each planned route, user, app client and machine client in the deployed stack, by
+    URN. Raises ``VerifyError`` listing what is missing (a stack deployed from another config,
+    or not yet)."""
     routes = {urn_key(route.urn): api for api in live.apis for route in api.routes}
     users = {urn_key(user.urn): (pool, user) for pool in live.pools for user in pool.users}
+    pools = {urn_key(client.urn): pool for pool in live.pools for client in pool.clients}
     clients = {urn_key(client.urn): client for pool in live.pools for client in pool.clients}
     problems, api_urls, sign_ins = [], {}, {}
     for route in matrix.routes:
@@ -221,6 +248,22 @@ def deployed(matrix: AccessMatrix, live: StackModel) -> Deployed:
         sign_ins[caller.name] = SignIn(
             pool.id, client.id, user.username, user.password, hosted_ui_base(live, pool),
             client.callback_urls[0] if code_grant else None, client.oauth_scopes)
+    machines = {}
+    for caller in matrix.machines:
+        client = clients.get(urn_key(caller.client_urn))
+        if client is None:
+            problems.append(f"machine client {caller.client} is not deployed")
+            continue
+        pool = pools[urn_key(caller.client_urn)]
+        base = hosted_ui_base(live, pool)
+        if not client.secret:
+            problems.append(f"the state holds no secret for machine client {caller.client}")
+        elif base is None:
+            problems.append(f"the user pool {pool.id} has no domain, so machine client "
+                            f"{caller.client} has no token endpoint")
+        else:
+            machines[caller.name] = MachineSignIn(client.name, client.id, client.secret,
+                                                  base + TOKEN_PATH)
     if token_uses and token_uses != {matrix.token_use}:
         problems.append(f"the plan puts the scopes in the {matrix.token_use} token but the "
                         f"deployed pool writes them into the {token_uses.pop()} token")
@@ -228,7 +271,7 @@ def deployed(matrix: AccessMatrix, live: StackModel) -> Deployed:
         raise VerifyError("the deployed stack does not match the plan: " + "; ".join(problems)
                           + " (run `pulumi up` with this config first)")
     return Deployed(api_urls, sign_ins, matrix.token_use, sandbox_endpoint(live),
-                    drift(matrix, build_matrix(live)))
+                    drift(matrix, build_matrix(live, placeholders=matrix.placeholders)), machines)
 
 
 def hosted_ui_base(live: StackModel, pool) -> str | None:
@@ -244,16 +287,23 @@ def hosted_ui_base(live: StackModel, pool) -> str | None:
 def drift(plan: AccessMatrix, live: AccessMatrix) -> tuple[str, ...]:
     """Routes deployed with other access or scopes than the plan gives them (a stack deployed
     from another config, or changed by hand): said before the cells, which then show what it
-    does to each caller."""
+    does to each caller. ``live`` must show client ids as ``plan`` does (``placeholders``):
+    scopes are compared as they are shown."""
     deployed_routes = {route.key: route for route in live.routes}
     out = []
     for route in plan.routes:
         found = deployed_routes.get(route.key)
         if found is not None and (found.access, found.scopes) != (route.access, route.scopes):
-            out.append(f"{route.key} is deployed admitting {found.admits or 'no group'} "
-                       f"({found.access}); the plan admits {route.admits or 'no group'} "
-                       f"({route.access})")
+            was, planned = _admitting(found), _admitting(route)
+            if was == planned:  # the same groups and machine scopes: say which scopes differ
+                was, planned = _admitting(found, True), _admitting(route, True)
+            out.append(f"{route.key} is deployed admitting {was}; the plan admits {planned}")
     return tuple(out)
+
+
+def _admitting(route: Route, scopes: bool = False) -> str:
+    text = f"{route.admits or 'no group'} ({route.access})"
+    return f"{text} with scopes {' '.join(route.scopes) or '(none)'}" if scopes else text
 
 
 def _password_tokens(target: Deployed, policy: RetryPolicy) -> dict[str, dict[TokenUse, str]]:
@@ -286,6 +336,14 @@ def _code_flow_tokens(target: Deployed, policy: RetryPolicy) -> dict[str, dict[T
     return tokens
 
 
+def _machine_tokens(target: Deployed, policy: RetryPolicy) -> dict[str, str]:
+    from . import code_flow
+
+    return {caller: code_flow.client_credentials(how.token_url, how.client_id, how.client_secret,
+                                                 caller, timeout=policy.timeout)
+            for caller, how in target.machines.items()}
+
+
 def mismatch_lines(outcomes: Sequence[Outcome]) -> list[str]:
     bad = [o for o in outcomes if not o.ok]
     if not bad:
@@ -298,15 +356,20 @@ def mismatch_lines(outcomes: Sequence[Outcome]) -> list[str]:
 
 
 def introduction(matrix: AccessMatrix, target: Deployed, users: Sequence[str],
-                 sign_in_method: str = "password") -> list[str]:
+                 sign_in_method: str = "password", machines: Sequence[str] = ()) -> list[str]:
     """What is about to be checked, and what the made-up callers are."""
     lines = [f"Verifying {target.label} with {target.token_use} tokens: {len(matrix.routes)} "
-             f"routes, {len(users)} users signed in {SIGNED_IN_BY[sign_in_method]}"]
+             f"routes, {len(users)} users signed in {SIGNED_IN_BY[sign_in_method]}"
+             + (f", {len(machines)} machine client{'s' if len(machines) != 1 else ''} with "
+                "the client credentials grant" if machines else "")]
     if users:
         lines += [f"{TAMPERED} is {users[0]}'s {matrix.token_use} token with one signature "
                   "character changed",
                   f"{OTHER_TOKEN} is {users[0]}'s {matrix.other_token} token, which carries no "
                   "group scope"]
+    elif machines:
+        lines.append(f"{TAMPERED} is {machines[0]}'s access token with one signature character "
+                     "changed")
     if matrix.preflights:
         lines.append(f"{PREFLIGHT} is a browser's CORS preflight (OPTIONS, no token) for the "
                      "route's request")
@@ -374,16 +437,19 @@ def run(matrix: AccessMatrix, live: StackModel, policy: RetryPolicy,
         tokens = _code_flow_tokens(target, policy)
     else:
         tokens = _password_tokens(target, policy)
-    todo = probes(matrix, tampered=bool(tokens), other_token=bool(tokens))
+    machine_tokens = _machine_tokens(target, policy)
+    todo = probes(matrix, tampered=bool(tokens or machine_tokens), other_token=bool(tokens))
     rows = None
     if fmt == "table":
-        print(*introduction(matrix, target, list(tokens), sign_in_method), sep="\n", file=out)
+        print(*introduction(matrix, target, list(tokens), sign_in_method, list(machine_tokens)),
+              sep="\n", file=out)
         rows = _Rows(todo, out)
     outcomes = []
     default_url = next(iter(target.api_urls.values()), "")
     for p in todo:
         answer = call(url_for(target.api_urls.get(p.route, default_url), p.path), p.method,
-                      token_for(p.caller, tokens, matrix.token_use), policy, dict(p.headers))
+                      token_for(p.caller, tokens, matrix.token_use, machine_tokens), policy,
+                      dict(p.headers))
         outcomes.append(outcome_of(p, answer))
         if rows is not None:
             rows.outcome(outcomes[-1])
