@@ -37,7 +37,7 @@ from jwt_scoped.access.matrix import (
     findings,
     machine_caller,
 )
-from jwt_scoped.access.model import CLIENT_CREDENTIALS, resources_of_run, stack_model
+from jwt_scoped.access.model import resources_of_run, stack_model
 from jwt_scoped.access.probe import Answer, RetryPolicy
 from jwt_scoped.access.signin import SignInError
 from jwt_scoped.access.state import USER_POOLS, live_model
@@ -56,7 +56,7 @@ from jwt_scoped.access.verify import (
 )
 from jwt_scoped.cli import main
 from jwt_scoped.cognito_urls import TOKEN_PATH
-from jwt_scoped.modes import TokenUse
+from jwt_scoped.modes import CLIENT_CREDENTIALS, TokenUse
 
 from access_configs import matrix_of, model_of, run_of, state_of
 from fixtures.stacks import NS, ROOT, blog_config, stack_file_config

@@ -210,7 +210,7 @@ def client_credentials(token_url: str, client_id: str, client_secret: str, calle
     from authlib.integrations.base_client import OAuthError
     from authlib.integrations.requests_client import OAuth2Session
 
-    from .model import CLIENT_CREDENTIALS
+    from jwt_scoped.modes import CLIENT_CREDENTIALS
 
     session = OAuth2Session(client_id, client_secret,
                             token_endpoint_auth_method="client_secret_basic")  # noqa: S106

@@ -25,7 +25,14 @@ from typing import Any
 
 from jwt_scoped import aws_types as T
 from jwt_scoped.cognito_urls import issuer_url
-from jwt_scoped.modes import JWT_AUTHORIZATION, RouteAccess, TokenUse, route_access, token_use_of
+from jwt_scoped.modes import (
+    CLIENT_CREDENTIALS,
+    JWT_AUTHORIZATION,
+    RouteAccess,
+    TokenUse,
+    route_access,
+    token_use_of,
+)
 from jwt_scoped.package import PACKAGE, PREVIOUS_PACKAGE
 from jwt_scoped.rules import DEFAULT_STAGE
 from jwt_scoped.scope_format import scope_name
@@ -35,7 +42,6 @@ from jwt_scoped.scope_format import scope_name
 SECRET_SIG_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
 IDENTITY_POOL_TYPES = tuple(f"{package}:index:ScopedIdentityPool"
                             for package in (PACKAGE, PREVIOUS_PACKAGE))
-CLIENT_CREDENTIALS = "client_credentials"
 
 
 def plain(value: Any) -> Any:
