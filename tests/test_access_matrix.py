@@ -66,7 +66,11 @@ def test_the_blog_stack_file_gives_the_blog_results():
     assert [c.name for c in matrix.callers] == ["adminuser", "regularuser", ANONYMOUS]
     assert [r.key for r in matrix.routes] == ["GET /AdminUser", "GET /RegularUser"]
     assert matrix.token_use == "id" and matrix.stage_name == "Test"
-    assert matrix.warnings == () and matrix.preflights == () and matrix.cors_origin is None
+    assert matrix.warnings == ()
+    # The browser app's origin: API Gateway answers each route's preflight itself.
+    assert matrix.cors_origin == "http://localhost:3000"
+    assert [(p.route, p.answered_by, p.status) for p in matrix.preflights] == [
+        ("GET /AdminUser", API_GATEWAY, 204), ("GET /RegularUser", API_GATEWAY, 204)]
 
 
 # ---- API Gateway's rule -----------------------------------------------------------------

@@ -16,7 +16,7 @@ import yaml
 from jwt_scoped.cli import main
 from jwt_scoped.sandbox.gateway import gateway_error
 
-from fixtures.stacks import NS, ROOT, blog_config, scaled_config
+from fixtures.stacks import NS, ROOT, blog_config, scaled_config, stack_file_config
 from sandbox_harness import AWS_VARIABLES, change, started
 
 FAST = ["--backoff", "0", "--timeout", "5"]
@@ -38,7 +38,8 @@ def aws_env(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="module")
 def blog(tmp_path_factory):
-    """The dev stack in the sandbox; ``settling["left"]`` requests answer 503 first."""
+    """The dev stack (its file, CORS for the browser app included) in the sandbox;
+    ``settling["left"]`` requests answer 503 first."""
     settling = {"left": 0}
 
     def intercept(request):
@@ -47,7 +48,7 @@ def blog(tmp_path_factory):
             return gateway_error(503)
         return None
 
-    with started(blog_config(), tmp_path_factory.mktemp("sandboxes"),
+    with started(stack_file_config("dev"), tmp_path_factory.mktemp("sandboxes"),
                  intercept=intercept) as sandbox:
         sandbox.settling = settling
         yield sandbox
@@ -109,6 +110,9 @@ def test_the_blog_stack_matches_the_plan_in_every_cell(cognito, capsys, tmp_path
         ("GET /RegularUser", "regularuser"): (200, 200, True),
         ("GET /RegularUser", "(tampered)"): (401, 401, True),
         ("GET /RegularUser", "(other-token)"): (403, 403, True),
+        # The browser app's origin (corsOrigins): API Gateway answers each route's preflight.
+        ("GET /AdminUser", "(preflight)"): (204, 204, True),
+        ("GET /RegularUser", "(preflight)"): (204, 204, True),
     }
     # Each 401 shows why, from the www-authenticate header: the signature check really ran.
     assert outcomes[("GET /AdminUser", "(tampered)")]["reason"] == "the token signature is invalid"
@@ -127,7 +131,9 @@ def test_the_table_report_reads_row_by_row(cognito, capsys, tmp_path):
         "(other-token) is adminuser's access token, which carries no group scope"]
     assert "GET /AdminUser    (tampered)     401       401     ok        the token signature is " \
            "invalid" in lines
-    assert lines[-1] == "All 10 cells match."
+    assert lines[3] == ("(preflight) is a browser's CORS preflight (OPTIONS, no token) for the "
+                        "route's request")
+    assert lines[-1] == "All 12 cells match."
 
 
 def test_a_gateway_that_admits_regularuser_to_adminuser_fails_naming_the_cell(
@@ -139,7 +145,8 @@ def test_a_gateway_that_admits_regularuser_to_adminuser_fails_naming_the_cell(
         client = inputs["authorizationScopes"][0].removeprefix("admin-")
         return {**inputs, "authorizationScopes": [f"admin-{client}", f"regular-{client}"]}
 
-    with started(blog_config(), tmp_path / "sandboxes", edit=change(ROUTE, also_regular)) as wrong:
+    with started(stack_file_config("dev"), tmp_path / "sandboxes",
+                 edit=change(ROUTE, also_regular)) as wrong:
         code, out, err = run_verify(capsys, tmp_path, BLOG, state_of(wrong))
     assert code == 1 and err == ""
     assert out.splitlines()[-2:] == ["1 mismatch:",
@@ -226,7 +233,7 @@ def test_a_stage_that_never_settles_reports_its_status_after_the_last_try(cognit
     finally:
         answered, cognito.settling["left"] = 10**6 - cognito.settling["left"], 0
     assert code == 1
-    assert answered == 10 * 2  # every cell, twice
+    assert answered == 12 * 2  # every cell (10 calls and 2 preflights), twice
     assert "  adminuser      GET /AdminUser    expected 200, got 503" in out.splitlines()
 
 

@@ -641,34 +641,45 @@ def test_run_does_not_sign_in_when_the_deployment_is_another(stood_in):
 
 # ---- through the command: what stops the check before any request -------------------------
 
-def verify_command(capsys, *argv) -> tuple[int, str, str]:
-    code = main(["verify", "-C", str(ROOT), "--stack", "dev", *argv])
+@pytest.fixture(scope="module")
+def blog_stack_file(tmp_path_factory):
+    """The blog's config in a stack file of its own (``Pulumi.dev.yaml`` adds the browser app's
+    CORS origin, which the stood-in gateway does not answer)."""
+    path = tmp_path_factory.mktemp("blog") / "Pulumi.blog.yaml"
+    path.write_text(json.dumps({"config": blog_config()}))
+    return path
+
+
+def verify_command(capsys, stack_file, *argv) -> tuple[int, str, str]:
+    code = main(["verify", "-C", str(ROOT), "--config", str(stack_file), *argv])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
 
-def test_verify_with_a_missing_state_file_is_one_error_line(tmp_path, capsys):
+def test_verify_with_a_missing_state_file_is_one_error_line(tmp_path, capsys, blog_stack_file):
     path = tmp_path / "state.json"
-    assert verify_command(capsys, "--state", str(path)) == (
+    assert verify_command(capsys, blog_stack_file, "--state", str(path)) == (
         2, "", f"error: cannot read state file {path}: No such file or directory\n")
 
 
 def test_verify_against_the_state_of_another_config_stops_before_signing_in(tmp_path, capsys,
-                                                                              stood_in):
+                                                                              stood_in,
+                                                                              blog_stack_file):
     signed_in, _ = stood_in
     other = copy.deepcopy(blog_config())
     other[f"{NS}:routes"].pop(1)
     path = tmp_path / "state.json"
     path.write_text(json.dumps(state_of(other)))
-    code, out, err = verify_command(capsys, "--state", str(path))
+    code, out, err = verify_command(capsys, blog_stack_file, "--state", str(path))
     assert (code, out, signed_in) == (2, "", [])
     assert err == ("error: the deployed stack does not match the plan: route GET /RegularUser is "
                    "not deployed (run `pulumi up` with this config first)\n")
 
 
-def test_verify_of_a_matching_state_runs_the_check(tmp_path, capsys, stood_in):
+def test_verify_of_a_matching_state_runs_the_check(tmp_path, capsys, stood_in,
+                                                   blog_stack_file):
     path = tmp_path / "state.json"
     path.write_text(json.dumps(state_of(blog_config())))
-    code, out, err = verify_command(capsys, "--state", str(path), "--format", "json")
+    code, out, err = verify_command(capsys, blog_stack_file, "--state", str(path), "--format", "json")
     assert (code, err) == (0, "")
     assert json.loads(out)["mismatches"] == 0

@@ -20,9 +20,11 @@ from jwt_scoped.project import ProjectError
 from jwt_scoped.recording import run_program
 
 from access_configs import matrix_of
-from fixtures.stacks import NS, PROJECT, ROOT, blog_config, program_copy
+from fixtures.stacks import NS, PROJECT, ROOT, blog_config, program_copy, stack_file_config
 
 DEV = ROOT / "Pulumi.dev.yaml"
+DEV_CONFIG = stack_file_config("dev")
+"""What ``--stack dev`` reads (the blog's setup and the browser app's CORS origin)."""
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +63,7 @@ def one_error(err: str) -> str:
 def test_plan_for_the_dev_stack_reads_pulumi_dev_yaml(capsys):
     code, out, err = plan(capsys, "--stack", "dev")
     assert (code, err) == (0, "")
-    assert out == render.render_plan(matrix_of(blog_config()), "Pulumi.dev.yaml", "table")
+    assert out == render.render_plan(matrix_of(DEV_CONFIG), "Pulumi.dev.yaml", "table")
     assert out.startswith("Access plan for Pulumi.dev.yaml (token: id, stage: Test)\n")
     assert "GET /AdminUser    200        403          401          admin-<appClientId>" in out.splitlines()
 
@@ -70,17 +72,17 @@ def test_plan_for_the_dev_stack_reads_pulumi_dev_yaml(capsys):
 def test_each_format_is_the_render_of_the_stacks_plan(capsys, fmt):
     code, out, _ = plan(capsys, "--stack", "dev", "--format", fmt)
     assert code == 0
-    assert out == render.render_plan(matrix_of(blog_config()), "Pulumi.dev.yaml", fmt)
+    assert out == render.render_plan(matrix_of(DEV_CONFIG), "Pulumi.dev.yaml", fmt)
     if fmt == "json":  # a plan document that reads back as the stack's matrix
         back = render.matrix_from_json(json.loads(out))
-        expected = matrix_of(blog_config())
+        expected = matrix_of(DEV_CONFIG)
         assert back.cells == expected.cells
         assert back.routes == tuple(dataclasses.replace(r, urn=None) for r in expected.routes)
 
 
 def base_plan(tmp_path, **changes) -> str:
     """What ``plan --stack dev --format json`` prints (the test above holds them equal)."""
-    document = {**render.plan_json(matrix_of(blog_config()), "Pulumi.dev.yaml"), **changes}
+    document = {**render.plan_json(matrix_of(DEV_CONFIG), "Pulumi.dev.yaml"), **changes}
     path = tmp_path / "base.json"
     path.write_text(json.dumps(document))
     return str(path)
@@ -241,7 +243,8 @@ def test_python_m_jwt_scoped_plans_without_aws_credentials_or_the_aws_sdk():
                            "--stack", "dev", "--format", "json"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout) == render.plan_json(matrix_of(blog_config()), "Pulumi.dev.yaml")
+    assert json.loads(done.stdout) == render.plan_json(matrix_of(DEV_CONFIG),
+                                                       "Pulumi.dev.yaml")
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
                 if line.startswith("import time:")}
     assert "jwt_scoped.access.plan" in imported

@@ -73,11 +73,13 @@ def test_verify_runs_the_blogs_test_against_the_sandbox(project, capfd, monkeypa
     code = main(sandbox_args(project, "--stack", "dev", "--port", str(port), "--verify"))
     out = capfd.readouterr().out
     assert code == 0, out
-    assert out.rstrip().endswith("All 10 cells match.")
+    assert out.rstrip().endswith("All 12 cells match.")
     assert re.search(r"GET /AdminUser\s+regularuser\s+403\s+403\s+ok", out)
     folder = project / ".sandbox" / f"dev-{port}"
     log = (folder / "logs" / "access.log").read_text().splitlines()
-    assert len(log) == 10 and {json.loads(line)["status"] for line in log} == {"200", "401", "403"}
+    # Ten calls and two preflights (the browser app's CORS origin), each logged.
+    assert len(log) == 12 and {json.loads(line)["status"] for line in log} == {"200", "204",
+                                                                               "401", "403"}
     # Stopped: nothing stale is left for another tool to read, the logs stay.
     assert not any((folder / name).exists() for name in (OUTPUTS_FILE, STATE_FILE, PID_FILE))
     assert not (folder / "functions").exists()
