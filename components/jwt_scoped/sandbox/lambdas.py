@@ -10,12 +10,16 @@ archive fails the import as it would on Lambda.
 
 ``invoke`` runs one invocation with the function's ``timeout``: a worker that does not answer
 in time is killed and replaced ("Task timed out after N seconds"), one that dies is replaced
-("Runtime exited ..."), and an idle one found dead is replaced before it is handed a call.
-Concurrent invocations of one function run in up to ``max_concurrency`` workers, like Lambda's
-execution environments; a caller with a deadline (API Gateway's integration timeout, Cognito's
-five seconds for a trigger) counts the time it waits for a worker, and gets ``CallerTimeout``
-when the deadline passes first. An event or an answer larger than Lambda takes for a
-synchronous invocation fails as Lambda fails it.
+("Runtime exited ..."), and an idle one found dead (killed while idle) is replaced before it
+is handed a call, or, when it dies before it began the call (its ``START`` line is not in the
+log), the call goes to another. Concurrent invocations of one function run in up to
+``max_concurrency`` workers, like Lambda's execution environments; a caller with a deadline
+(API Gateway's integration timeout, Cognito's five seconds for a trigger) counts the time it
+waits for a worker, a cold start included, and gets ``CallerTimeout`` when the deadline passes
+first. For the gateway's calls (``invoke_async``) the invocation then runs on, as Lambda's
+does when API Gateway stops waiting: its worker stays busy until it answers (or its own
+timeout kills it), and a worker that was starting joins the pool. An event or an answer larger
+than Lambda takes for a synchronous invocation fails as Lambda fails it.
 
 ``add_permission`` records resource-policy statements (``aws.lambda.Permission``);
 ``invoke_as`` invokes on behalf of a service principal only when one allows it.
@@ -26,8 +30,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import json
 import os
+import random
 import secrets
 import shutil
 import socket
@@ -37,6 +43,7 @@ import threading
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +71,11 @@ RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
 STARTUP_TIMEOUT = 10.0  # Lambda's init phase limit (10 s), "Lambda execution environment"
 DEFAULT_TIMEOUT = 3  # Lambda's default function timeout, seconds
 DEFAULT_MEMORY = 128
+# json.dumps's own settings, less the check for circular references (an event is a tree).
+_EVENT_JSON = json.JSONEncoder(check_circular=False)
+READ_BYTES = 64 * 1024
+"""What one read of a worker's answer asks for (a read allocates what it asks for: a megabyte
+would cost more than the whole call)."""
 
 
 class LambdaError(Exception):
@@ -153,11 +165,18 @@ def unpack(archive: Any, target: Path) -> None:
 
 
 class _Worker:
-    """One execution environment: a process and the socket to talk to it."""
+    """One execution environment: a process and the socket to talk to it.
+
+    A caller on a thread (``call``) uses the socket blocking, with a timeout. For callers on an
+    event loop (``begin``) the loop reads the socket (from the first such call until a thread
+    calls): each answer goes to the ``answer`` future of the call awaiting it, so a caller may
+    stop waiting (its deadline passed) while the invocation runs on, and a worker that dies
+    while idle is known at once (``dead``)."""
 
     def __init__(self, spec: FunctionSpec, env: dict[str, str], log: Path):
         ours, theirs = socket.socketpair()
         self.sock = ours
+        self.log = log
         with open(log, "ab") as out:
             self.process = subprocess.Popen(  # noqa: S603 -- our own interpreter and worker script
                 [sys.executable, "-I", "-S", "-B", str(WORKER), str(theirs.fileno()), str(spec.task_root),
@@ -165,6 +184,13 @@ class _Worker:
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, env=env, cwd=spec.task_root)
         theirs.close()
+        self.dead = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop reading the socket, if one does."""
+        self._buffer = bytearray()
+        self.answer: asyncio.Future | None = None
+        self.abandoned: Callable[[bytes | None], None] | None = None
+        """What takes the answer of an invocation whose caller stopped waiting."""
 
     def wait_ready(self, timeout: float) -> None:
         self.sock.settimeout(timeout)
@@ -177,57 +203,144 @@ class _Worker:
             raise LambdaError({"errorType": "Runtime.ExitError",
                                "errorMessage": "the execution environment did not start"})
 
+    def alive(self) -> bool:
+        """Not known dead: a worker whose socket a loop reads is dead once the loop read its end
+        (and one that died a moment ago fails the send, or never begins the call: either way
+        the call goes to another), else its process is asked."""
+        return not self.dead and (self._loop is not None or self.process.poll() is None)
+
     def call(self, frame: bytes, timeout: float) -> bytes | None:
         """The worker's answer (a JSON frame), or ``None`` if it died; ``TimeoutError`` if it
-        took too long."""
+        took too long; ``OSError`` if the frame could not be sent."""
+        self._leave_loop()
         self.sock.settimeout(timeout)
         send_frame(self.sock, frame)
         return receive_frame(self.sock)
 
-    async def call_async(self, frame: bytes) -> bytes | None:
-        """``call`` without a thread: the event loop waits for the answer (the caller bounds
-        the wait)."""
-        loop = asyncio.get_running_loop()
-        self.sock.setblocking(False)
-        await loop.sock_sendall(self.sock, frame_header(frame) + frame)
-        header = await self._exactly(loop, FRAME_HEADER_BYTES)
-        if header is None:
-            return None
-        return await self._exactly(loop, frame_length(header))
+    def begin(self, loop: asyncio.AbstractEventLoop,
+              frame: bytes) -> tuple[asyncio.Future, memoryview | None]:
+        """Send ``frame``: the future the answer comes in (the frame's bytes, ``None`` if the
+        worker died), read by ``loop``, and what is left to send (more than the socket holds:
+        ``loop.sock_sendall`` it). ``OSError`` if the frame could not be sent."""
+        sock = self.sock
+        if self._loop is not loop:
+            self._leave_loop()
+            sock.setblocking(False)
+            loop.add_reader(sock.fileno(), self._readable)
+            self._loop = loop
+        header = frame_header(frame)
+        try:
+            sent = sock.sendmsg((header, frame))
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        self.answer = answer = loop.create_future()
+        rest = None if sent == len(header) + len(frame) else memoryview(header + frame)[sent:]
+        return answer, rest
 
-    async def _exactly(self, loop, size: int) -> bytes | None:
-        chunks, left = [], size
-        while left:
-            chunk = await loop.sock_recv(self.sock, min(left, 1 << 20))
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+    def _readable(self) -> None:
+        try:
+            chunk = self.sock.recv(READ_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:  # the process is gone
+            self.dead = True
+            self._leave_loop()
+            self._answered(None)
+            return
+        buffer = self._buffer
+        if not buffer and len(chunk) >= FRAME_HEADER_BYTES \
+                and len(chunk) == FRAME_HEADER_BYTES + frame_length(chunk[:FRAME_HEADER_BYTES]):
+            self._answered(chunk[FRAME_HEADER_BYTES:])  # the usual: the whole answer at once
+            return
+        buffer += chunk
+        if len(buffer) >= FRAME_HEADER_BYTES:
+            end = FRAME_HEADER_BYTES + frame_length(bytes(buffer[:FRAME_HEADER_BYTES]))
+            if len(buffer) >= end:
+                answer = bytes(buffer[FRAME_HEADER_BYTES:end])
+                buffer.clear()
+                self._answered(answer)
+
+    def _answered(self, answer: bytes | None) -> None:
+        future, self.answer = self.answer, None
+        if future is not None and not future.done():
+            future.set_result(answer)
+        elif self.abandoned is not None:
+            take, self.abandoned = self.abandoned, None
+            take(answer)
+
+    def _leave_loop(self, then: Callable[[], None] | None = None) -> None:
+        """Stop the loop reading the socket, then run ``then``: at once on the loop's thread (or
+        once the loop is closed), else on the loop's thread, soon (``then`` is None: wait for
+        it; the caller is not the loop, which may need the pool's lock meanwhile)."""
+        loop, self._loop = self._loop, None
+        self._buffer.clear()
+        if loop is None or loop.is_closed() or asyncio._get_running_loop() is loop:
+            if loop is not None and not loop.is_closed():
+                loop.remove_reader(self.sock.fileno())
+            if then is not None:
+                then()
+            return
+        left = threading.Event()
+
+        def leave() -> None:
+            loop.remove_reader(self.sock.fileno())
+            left.set()
+            if then is not None:
+                then()
+
+        try:
+            loop.call_soon_threadsafe(leave)
+        except RuntimeError:  # closed meanwhile
+            if then is not None:
+                then()
+            return
+        if then is None:
+            left.wait(1.0)
+
+    def started(self, request_id: str) -> bool:
+        """Whether this worker began the invocation ``request_id`` (its ``START`` line is in the
+        log: the worker writes it before it calls the handler)."""
+        try:
+            return f"START RequestId: {request_id} ".encode() in self.log.read_bytes()
+        except OSError:
+            return True  # cannot tell: say it did, so nothing runs twice
 
     def exit_status(self) -> int | None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             return self.process.wait(timeout=1)
         return None
 
-    def kill(self) -> None:
+    def _close_socket(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.close()
+
+    def kill(self) -> None:
+        self._leave_loop(then=self._close_socket)
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
 
     def close(self) -> None:
         """Ask the worker to stop (it exits when its socket closes)."""
-        with contextlib.suppress(OSError):
-            self.sock.close()
+        self._leave_loop(then=self._close_socket)
 
 
-def _wake(loop: asyncio.AbstractEventLoop, future: asyncio.Future) -> None:
+_TIME_UP = "the deadline passed"
+
+
+def _time_up(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(_TIME_UP)
+
+
+def _wake(loop: asyncio.AbstractEventLoop, future: asyncio.Future, thread: int) -> None:
+    """Wake the coroutine waiting on ``future`` in ``loop`` (run by the thread ``thread``)."""
     def done() -> None:
         if not future.done():
             future.set_result(None)
-    if asyncio._get_running_loop() is loop:  # released on the loop's own thread: no self-pipe
+    if threading.get_ident() == thread:  # released on the loop's own thread: no self-pipe
         done()
     else:
         loop.call_soon_threadsafe(done)
@@ -246,7 +359,7 @@ class _Pool:
         self.all: set[_Worker] = set()
         self.closed = False
         self.cond = threading.Condition()
-        self.waiters: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = (
+        self.waiters: collections.deque[tuple[asyncio.AbstractEventLoop, asyncio.Future, int]] = (
             collections.deque())
 
     def spawn(self) -> _Worker:
@@ -266,7 +379,7 @@ class _Pool:
         self._check_open()
         while self.idle:
             worker = self.idle.pop()
-            if worker.process.poll() is None:
+            if worker.alive():
                 self.count += 1
                 return worker
             self.all.discard(worker)
@@ -296,39 +409,53 @@ class _Pool:
                 self.cond.wait(left)
         return self._start() if taken == "start" else taken
 
-    async def acquire_async(self, deadline: float | None = None) -> _Worker:
-        """``acquire`` for a coroutine: it waits on a future, not in a thread (only starting a
-        worker, a process and its cold start, runs in one)."""
-        loop = asyncio.get_running_loop()
+    async def acquire_async(self, loop: asyncio.AbstractEventLoop,
+                            deadline: float | None = None) -> _Worker:
+        """``acquire`` for a coroutine on ``loop`` (``deadline`` on its clock): it waits on a
+        future, not in a thread; only starting a worker, a process and its cold start, runs in
+        one, and the deadline bounds that wait too (the worker joins the pool when ready)."""
         while True:
             with self.cond:
                 taken = self._take()
                 if taken is None:
                     future = loop.create_future()
-                    self.waiters.append((loop, future))
+                    waiter = (loop, future, threading.get_ident())
+                    self.waiters.append(waiter)
             if taken == "start":
-                return await loop.run_in_executor(None, self._start)
+                return await self._started(loop, deadline)
             if taken is not None:
                 return taken
-            left = None if deadline is None else deadline - time.monotonic()
-            try:
-                if left is not None and left <= 0:
-                    raise TimeoutError
-                async with asyncio.timeout(left):
-                    await future
-            except TimeoutError:
+            timer = None if deadline is None else loop.call_at(deadline, _time_up, future)
+            if await future is _TIME_UP:
                 with self.cond, contextlib.suppress(ValueError):
-                    self.waiters.remove((loop, future))
-                raise CallerTimeout() from None
+                    self.waiters.remove(waiter)
+                raise CallerTimeout()
+            if timer is not None:
+                timer.cancel()
+
+    async def _started(self, loop: asyncio.AbstractEventLoop, deadline: float | None) -> _Worker:
+        starting = loop.run_in_executor(None, self._start)
+        if deadline is None:
+            return await starting
+        done, _ = await asyncio.wait((starting,), timeout=max(0.0, deadline - loop.time()))
+        if done:
+            return starting.result()
+        starting.add_done_callback(self._started_late)
+        raise CallerTimeout()
+
+    def _started_late(self, starting: asyncio.Future) -> None:
+        """A worker whose caller stopped waiting while it started: the pool's now."""
+        if not starting.cancelled() and starting.exception() is None:
+            self.release(starting.result())
 
     def _wake_one(self) -> None:
         """Under the lock: a worker came free (or may start): wake a thread and a coroutine;
         whichever takes it first, the other waits again."""
         self.cond.notify()
         while self.waiters:
-            loop, future = self.waiters.popleft()
+            loop, future, thread = self.waiters.popleft()
             if not future.done():
-                _wake(loop, future)
+                _wake(loop, future, thread)
                 break
 
     def release(self, worker: _Worker) -> None:
@@ -358,6 +485,68 @@ class _Pool:
             for worker in self.all:
                 worker.close()
             return list(self.all)
+
+
+# What an invocation's answer future holds when its time ran out (no worker answers with these).
+_TIMED_OUT = "the function's own timeout"
+_CALLER_GONE = "the caller's deadline"
+SEND_ATTEMPTS = 3
+"""Workers tried for one invocation when the one handed the call turns out dead before it
+began it (killed while idle): the call goes to the next, as Lambda gives it a new one."""
+_ids = random.Random()  # noqa: S311 -- request ids, not secrets (seeded from os.urandom)
+
+
+def new_request_id() -> str:
+    """A version 4 UUID, as Lambda's request ids are (without a system call per request)."""
+    bits = (_ids.getrandbits(128) & ~(0xF000 << 64 | 0xC000 << 48)) | 0x4000 << 64 | 0x8000 << 48
+    text = f"{bits:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+@functools.lru_cache(maxsize=256)
+def _quoted(text: str) -> bytes:
+    return json.dumps(text).encode()
+
+
+def _task_timed_out(request_id: str, seconds: float) -> LambdaError:
+    return LambdaError({"errorType": "Sandbox.Timedout",
+                        "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
+                                        f"{seconds:.2f} seconds"})
+
+
+def _expire(pool: _Pool, worker: _Worker, answered: asyncio.Future, own_timeout: bool,
+            ends: float) -> None:
+    """An invocation's time ran out before its answer came: the function's own timeout (the
+    caller discards the worker), or the caller's deadline (the worker finishes on its own)."""
+    if answered.done():
+        return
+    if own_timeout:
+        answered.set_result(_TIMED_OUT)
+        return
+    answered.set_result(_CALLER_GONE)
+    _abandon(pool, worker, ends)
+
+
+def _abandon(pool: _Pool, worker: _Worker, ends: float) -> None:
+    """The invocation runs on without its caller: its answer frees the worker, or its own
+    timeout kills it (and the pool starts another when one is needed)."""
+    loop = asyncio.get_running_loop()
+
+    def overrun() -> None:
+        if worker.abandoned is not None:
+            worker.abandoned = None
+            pool.discard(worker)
+
+    timer = loop.call_at(ends, overrun)
+
+    def answered(answer: bytes | None) -> None:
+        timer.cancel()
+        if answer is None:
+            pool.discard(worker)
+        else:
+            pool.release(worker)
+
+    worker.abandoned = answered
 
 
 @dataclass
@@ -448,19 +637,36 @@ class LocalLambda:
             with pool.cond:
                 pool.idle.append(worker)
 
-    def _payload(self, event: Any) -> str:
-        payload = json.dumps(event)
-        if len(payload.encode()) >= MAX_EVENT_BYTES:
+    def worker_pids(self, function_name: str) -> list[int]:
+        """The process ids of the function's running workers (idle or busy)."""
+        pool = self._pools[function_name]
+        with pool.cond:
+            return sorted(w.process.pid for w in pool.all if w.alive())
+
+    @staticmethod
+    def encode(event: Any) -> bytes:
+        """An event as JSON, as the worker is sent it."""
+        return _EVENT_JSON.encode(event).encode()
+
+    @staticmethod
+    def _payload(event: Any, payload: bytes | None = None) -> bytes:
+        """The event's JSON (``payload``, when the caller encoded it), within Lambda's quota."""
+        if payload is None:
+            payload = _EVENT_JSON.encode(event).encode()
+        if len(payload) >= MAX_EVENT_BYTES:
             raise LambdaError({"errorType": REQUEST_TOO_LARGE,
                                "errorMessage": f"Request must be smaller than {MAX_EVENT_BYTES} "
                                                "bytes for the InvokeFunction operation"})
         return payload
 
     @staticmethod
-    def _frame(spec: FunctionSpec, payload: str, request_id: str, limit: float) -> bytes:
-        return (f'{{"requestId": "{request_id}", "deadlineMs": '
-                f'{int(time.time() * 1000 + limit * 1000)}, "functionArn": {json.dumps(spec.arn)}, '
-                f'"event": {payload}}}').encode()
+    def _frame(spec: FunctionSpec, payload: bytes, request_id: str) -> bytes:
+        """What the worker is sent; its context's deadline is the function's own timeout from
+        now (Lambda's: a caller that stops waiting earlier does not shorten it)."""
+        deadline_ms = int((time.time() + spec.timeout) * 1000)
+        return b"".join((b'{"requestId": "', request_id.encode(), b'", "deadlineMs": ',
+                         str(deadline_ms).encode(), b', "functionArn": ', _quoted(spec.arn),
+                         b', "event": ', payload, b"}"))
 
     @staticmethod
     def _limit(spec: FunctionSpec, timeout: float | None, started: float) -> float:
@@ -474,9 +680,7 @@ class LocalLambda:
         pool.discard(worker)
         if limit < spec.timeout:
             return CallerTimeout()
-        return LambdaError({"errorType": "Sandbox.Timedout",
-                            "errorMessage": f"RequestId: {request_id} Error: Task timed out "
-                                            f"after {limit:.2f} seconds"})
+        return _task_timed_out(request_id, limit)
 
     @staticmethod
     def _result(pool: _Pool, worker: _Worker, answer: bytes | None, request_id: str) -> Any:
@@ -491,10 +695,15 @@ class LocalLambda:
             raise LambdaError({"errorType": RESPONSE_TOO_LARGE,
                                "errorMessage": "Response payload size exceeded maximum allowed "
                                                f"payload size ({MAX_RESULT_BYTES} bytes)."})
-        decoded = json.loads(answer)
+        decoded = json.loads(answer.decode())  # a str: json.loads need not detect the encoding
         if "error" in decoded:
             raise LambdaError(decoded["error"])
         return decoded.get("result")
+
+    @staticmethod
+    def _exited(request_id: str, error: OSError) -> LambdaError:
+        return LambdaError({"errorType": "Runtime.ExitError",
+                            "errorMessage": f"RequestId: {request_id} Error: {error}"})
 
     def invoke(self, spec: FunctionSpec, event: Any, timeout: float | None = None) -> Any:
         """The function's result; ``LambdaError`` if it failed or timed out, ``CallerTimeout``
@@ -502,39 +711,78 @@ class LocalLambda:
         started = time.monotonic()
         payload = self._payload(event)
         pool = self._pools[spec.name]
-        request_id = str(uuid.uuid4())
-        worker = pool.acquire(None if timeout is None else started + timeout)
-        limit = self._limit(spec, timeout, started)
-        try:
-            answer = worker.call(self._frame(spec, payload, request_id, limit), limit)
-        except TimeoutError:
-            raise self._timed_out(pool, worker, spec, limit, request_id) from None
-        except OSError as error:
-            pool.discard(worker)
-            raise LambdaError({"errorType": "Runtime.ExitError",
-                               "errorMessage": f"RequestId: {request_id} Error: {error}"}) from None
-        return self._result(pool, worker, answer, request_id)
+        request_id = new_request_id()
+        frame = self._frame(spec, payload, request_id)
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            worker = pool.acquire(None if timeout is None else started + timeout)
+            limit = self._limit(spec, timeout, started)
+            failure: OSError | None = None
+            try:
+                answer = worker.call(frame, limit)
+            except TimeoutError:
+                raise self._timed_out(pool, worker, spec, limit, request_id) from None
+            except OSError as error:
+                answer, failure = None, error
+            if answer is None and attempt < SEND_ATTEMPTS and not worker.started(request_id):
+                pool.discard(worker)  # dead before it began the call: the next one takes it
+                continue
+            if failure is not None:
+                pool.discard(worker)
+                raise self._exited(request_id, failure)
+            return self._result(pool, worker, answer, request_id)
+        raise AssertionError("unreachable")
 
-    async def invoke_async(self, spec: FunctionSpec, event: Any,
-                           timeout: float | None = None) -> Any:
+    async def invoke_async(self, spec: FunctionSpec, event: Any, timeout: float | None = None,
+                           payload: bytes | None = None) -> Any:
         """``invoke`` for a caller on an event loop (the gateway): the wait for a free worker
-        and the call itself stay on the loop's thread (only a cold start runs in a thread)."""
-        started = time.monotonic()
-        payload = self._payload(event)
+        and for the answer stay on the loop's thread (only a cold start runs in a thread).
+        When ``timeout`` passes first the caller gets ``CallerTimeout`` then, and the
+        invocation runs on, as on Lambda, until it ends or its own timeout kills it.
+        ``payload``: the event as JSON (``encode``), when the caller has it."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        payload = self._payload(event, payload)
         pool = self._pools[spec.name]
-        request_id = str(uuid.uuid4())
-        worker = await pool.acquire_async(None if timeout is None else started + timeout)
-        limit = self._limit(spec, timeout, started)
-        try:
-            async with asyncio.timeout(limit):
-                answer = await worker.call_async(self._frame(spec, payload, request_id, limit))
-        except TimeoutError:
-            raise self._timed_out(pool, worker, spec, limit, request_id) from None
-        except OSError as error:
-            pool.discard(worker)
-            raise LambdaError({"errorType": "Runtime.ExitError",
-                               "errorMessage": f"RequestId: {request_id} Error: {error}"}) from None
-        return self._result(pool, worker, answer, request_id)
+        request_id = new_request_id()
+        frame = self._frame(spec, payload, request_id)
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            worker = await pool.acquire_async(loop, deadline)
+            ends = loop.time() + spec.timeout
+            try:
+                answered, rest = worker.begin(loop, frame)
+                if rest is not None:
+                    await loop.sock_sendall(worker.sock, rest)
+            except OSError as error:  # it could not have begun the call
+                worker.answer = None
+                pool.discard(worker)
+                if attempt < SEND_ATTEMPTS:
+                    continue
+                raise self._exited(request_id, error) from None
+            own_timeout = deadline is None or ends <= deadline
+            timer = loop.call_at(ends if own_timeout else deadline, _expire, pool, worker,
+                                 answered, own_timeout, ends)
+            try:
+                answer = await answered
+            except asyncio.CancelledError:  # the caller is going away: the worker is not
+                timer.cancel()
+                if answered.cancelled():
+                    _abandon(pool, worker, ends)
+                elif answered.result() is _TIMED_OUT or answered.result() is None:
+                    pool.discard(worker)
+                elif answered.result() is not _CALLER_GONE:
+                    pool.release(worker)
+                raise
+            timer.cancel()
+            if answer is _CALLER_GONE:
+                raise CallerTimeout()
+            if answer is _TIMED_OUT:
+                pool.discard(worker)
+                raise _task_timed_out(request_id, spec.timeout)
+            if answer is None and attempt < SEND_ATTEMPTS and not worker.started(request_id):
+                pool.discard(worker)  # dead before it began the call: the next one takes it
+                continue
+            return self._result(pool, worker, answer, request_id)
+        raise AssertionError("unreachable")
 
     def invoke_as(self, principal: str, ref: FunctionRef | None, event: Any, *,
                   source_arn: str | None, source_account: str | None = None,

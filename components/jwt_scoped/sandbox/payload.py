@@ -110,8 +110,10 @@ def _body(request: Request, headers: Mapping[str, str]) -> tuple[str | None, boo
     return base64.b64encode(request.body).decode(), True
 
 
-def event_v2(request: Request, context: Context) -> dict[str, Any]:
-    headers = joined_headers(request.headers)
+def event_v2(request: Request, context: Context,
+             headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The event; ``headers``: the request's ``joined_headers``, when the caller has them."""
+    headers = joined_headers(request.headers) if headers is None else dict(headers)
     cookie = headers.pop("cookie", None)
     body, encoded = _body(request, headers)
     event: dict[str, Any] = {

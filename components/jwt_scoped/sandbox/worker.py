@@ -79,16 +79,24 @@ def _exactly(sock, size):
 class LambdaContext:
     """The context object the Lambda Python runtime passes to handlers."""
 
+    # What every invocation of this process shares: read from the environment once, as the
+    # runtime reads it at init (a handler that edits os.environ does not change its context).
+    _shared = None
+
     def __init__(self, request_id, deadline_ms, function_arn):
-        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
-        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        shared = LambdaContext._shared
+        if shared is None:
+            environ = os.environ
+            shared = LambdaContext._shared = {
+                "function_name": environ.get("AWS_LAMBDA_FUNCTION_NAME", ""),
+                "function_version": environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+                "memory_limit_in_mb": environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+                "log_group_name": environ.get("AWS_LAMBDA_LOG_GROUP_NAME", ""),
+                "log_stream_name": environ.get("AWS_LAMBDA_LOG_STREAM_NAME", ""),
+                "identity": None, "client_context": None}
+        self.__dict__.update(shared)
         self.invoked_function_arn = function_arn
-        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         self.aws_request_id = request_id
-        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
-        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
-        self.identity = None
-        self.client_context = None
         self._deadline_ms = deadline_ms
 
     def get_remaining_time_in_millis(self):
@@ -122,28 +130,64 @@ def load(handler_name):
 
 
 def invoke(function, request):
+    """The answer frame's bytes, and the error when the invocation failed (``None`` if not)."""
     context = LambdaContext(request["requestId"], request["deadlineMs"], request["functionArn"])
     try:
         result = function(request["event"], context)
     except Exception as error:  # noqa: BLE001 -- an unhandled error is the invocation's result
         stack = traceback.format_list(traceback.extract_tb(error.__traceback__)[1:])
-        return {"error": _error(type(error).__name__, str(error), stack)}
+        failure = _error(type(error).__name__, str(error), stack)
+        return json.dumps({"error": failure}).encode(), failure
     try:
-        json.dumps(result)
+        return json.dumps({"result": result}).encode(), None
     except (TypeError, ValueError) as error:
-        return {"error": _error("Runtime.MarshalError", f"Unable to marshal response: {error}")}
-    return {"result": result}
+        failure = _error("Runtime.MarshalError", f"Unable to marshal response: {error}")
+        return json.dumps({"error": failure}).encode(), failure
 
 
 def log_error(error, request_id):
-    """What the Lambda Python runtime writes for a failed invocation in the JSON log format: one
-    line with the error object, the request id, and the stack trace ("Log and monitor Python
-    Lambda functions": errors are logged with errorType, errorMessage, stackTrace)."""
+    """What the Lambda Python runtime writes for a failed invocation, or a failed init
+    (``request_id`` empty): one JSON line with the error object and the request id (the JSON
+    log format: "Log and monitor Python Lambda functions", errors are logged with errorType,
+    errorMessage, stackTrace), then the error as its text format shows it, ``[ERROR] <type>:
+    <message>`` and the traceback (the runtime's ``log_error`` in awslambdaric's bootstrap)."""
+    stack = error.get("stackTrace") or []
     record = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z",
               "level": "ERROR", "message": error["errorMessage"], "errorType": error["errorType"],
-              "errorMessage": error["errorMessage"], "stackTrace": error.get("stackTrace") or [],
+              "errorMessage": error["errorMessage"], "stackTrace": stack,
               "requestId": request_id}
-    print(json.dumps(record), file=sys.stderr)
+    lines = [json.dumps(record), f"[ERROR] {error['errorType']}: {error['errorMessage']}",
+             "Traceback (most recent call last):"]
+    lines += [line for frame in stack for line in frame.splitlines()]
+    sys.stderr.write("\n".join(lines) + "\n")
+    sys.stderr.flush()
+
+
+def _next_frame(sock, pending):
+    """The next frame's bytes (``pending``: what was read past the last one); None when the
+    sandbox closed the socket. One read for a whole small frame, where ``receive_frame``
+    makes two."""
+    while len(pending) < FRAME_HEADER_BYTES or \
+            len(pending) < FRAME_HEADER_BYTES + frame_length(pending[:FRAME_HEADER_BYTES]):
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        pending += chunk
+    end = FRAME_HEADER_BYTES + frame_length(pending[:FRAME_HEADER_BYTES])
+    frame = bytes(pending[FRAME_HEADER_BYTES:end])
+    del pending[:end]
+    return frame
+
+
+def _log_line(text):
+    """A line of the runtime's own (``START``/``END``) in the log, after what the handler
+    wrote."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.write(2, text.encode())
+    except OSError:  # the handler closed it: nowhere to log
+        pass
 
 
 def main(argv):
@@ -152,19 +196,26 @@ def main(argv):
     sys.path.insert(0, task_root)
     os.chdir(task_root)
     function, init_error = load(handler_name)
+    if init_error:  # logged at init, and again at each invocation it fails
+        log_error(init_error, "")
+        init_answer = json.dumps({"error": init_error}).encode()
     send(sock, {"ready": True})
+    pending = bytearray()
     while True:
-        request = receive(sock)
-        if request is None:  # the sandbox closed the socket: stop
+        frame = _next_frame(sock, pending)
+        if frame is None:  # the sandbox closed the socket: stop
             return 0
-        print(f"START RequestId: {request['requestId']} Version: $LATEST", file=sys.stderr)
-        answer = {"error": init_error} if init_error else invoke(function, request)
-        if "error" in answer:
-            log_error(answer["error"], request["requestId"])
-        sys.stdout.flush()
-        print(f"END RequestId: {request['requestId']}", file=sys.stderr)
-        sys.stderr.flush()
-        send(sock, answer)
+        request = json.loads(frame.decode())
+        request_id = request["requestId"]
+        _log_line(f"START RequestId: {request_id} Version: $LATEST\n")
+        if init_error:
+            answer, failure = init_answer, init_error
+        else:
+            answer, failure = invoke(function, request)
+        if failure:
+            log_error(failure, request_id)
+        _log_line(f"END RequestId: {request_id}\n")
+        send_frame(sock, answer)
 
 
 if __name__ == "__main__":
