@@ -187,9 +187,10 @@ def requests_through_the_gateway(workdir: Path, requests: int, seconds: float) -
             url = urlsplit(sandbox.outputs["route_urls"][ROUTE_KEY])
             token = _token(sandbox.outputs)
             gateway = latency(url.port, url.path, token, requests)
-            baseline = latency(bare_port, url.path, None, requests)
+            # The same request to both, token included: the bare server ignores it.
+            baseline = latency(bare_port, url.path, token, requests)
             loaded = throughput(url.port, url.path, token, CLIENTS, seconds)
-            bare_loaded = throughput(bare_port, url.path, None, CLIENTS, seconds)
+            bare_loaded = throughput(bare_port, url.path, token, CLIENTS, seconds)
         finally:
             sandbox.stop()
     finally:
