@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up a virtualenv from the requirements files and run every check: ruff, the offline checks of
-# .github/workflows (check-jsonschema, zizmor), then pytest (extra arguments go to pytest).
+# .github/workflows (check-jsonschema, zizmor), then pytest on every core (extra arguments go to
+# pytest).
 # Works on a fresh machine with Python 3.11+; needs no AWS account, no Pulumi CLI, no network
 # beyond the package index.
 #
@@ -15,4 +16,4 @@ source scripts/venv.sh  # checks PYTHON, makes or reuses VENV, installs requirem
 "$venv/bin/python" -m ruff check .
 "$venv/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
 "$venv/bin/zizmor" --offline .github/workflows
-"$venv/bin/python" -m pytest "$@"
+"$venv/bin/python" -m pytest -n auto "$@"  # every core; `-n 0` after it runs one process
