@@ -187,7 +187,11 @@ def test_ctrl_c_stops_cleanly_and_the_printed_helpers_work_from_any_folder(proje
 
 def test_ctrl_c_during_startup_stops_within_seconds(project):
     process = _start(project, "--port", "0")
-    time.sleep(float(os.environ.get("STARTUP_INTERRUPT_AT", "0.4")))  # not serving yet
+    # Interrupted once it has taken its folder (it writes its pid there first), long before it
+    # serves: a fixed sleep would race the interpreter's own start on a loaded machine.
+    deadline = time.monotonic() + 20
+    while not list((project / ".sandbox").glob("*/pid")) and time.monotonic() < deadline:
+        time.sleep(0.01)
     started = time.monotonic()
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=20)
