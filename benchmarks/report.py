@@ -177,10 +177,16 @@ def trigger_tables(trigger: dict) -> list[str]:
             f"Each run: the fastest repeat of {trigger['calls']} fresh events, GC off while timing.", ""]
 
 
+def figures_table(title: str, figures: dict[str, list[float]],
+                  names: dict[str, tuple[str, str, int]]) -> list[str]:
+    """One row per figure measured: its label, its spread over the runs, and the run count."""
+    rows = [[label, spread(figures[key], digits) + (f" {unit}" if unit else ""), len(figures[key])]
+            for key, (label, unit, digits) in names.items() if figures.get(key)]
+    return [f"## {title}", "", *table(["Figure", SPREAD, "Runs"], rows)] if rows else []
+
+
 def sandbox_table(sandbox: dict[str, list[float]]) -> list[str]:
-    rows = [[label, spread(sandbox[key], digits) + (f" {unit}" if unit else ""), len(sandbox[key])]
-            for key, (label, unit, digits) in SANDBOX_FIGURES.items() if sandbox.get(key)]
-    return ["## Local sandbox", "", *table(["Figure", SPREAD, "Runs"], rows)]
+    return figures_table("Local sandbox", sandbox, SANDBOX_FIGURES)
 
 
 def clients_table(cases: Sequence[Case], growth) -> list[str]:
@@ -199,10 +205,7 @@ def clients_table(cases: Sequence[Case], growth) -> list[str]:
 
 
 def signin_table(signin: dict[str, list[float]]) -> list[str]:
-    rows = [[label, spread(signin[key], digits) + (f" {unit}" if unit else ""), len(signin[key])]
-            for key, (label, unit, digits) in SIGNIN_FIGURES.items() if signin.get(key)]
-    return ["## Signing in (sandbox, `Pulumi.machines.yaml`)", "",
-            *table(["Figure", SPREAD, "Runs"], rows)] if rows else []
+    return figures_table("Signing in (sandbox, `Pulumi.machines.yaml`)", signin, SIGNIN_FIGURES)
 
 
 def targets_table(target_list: Sequence[Target]) -> list[str]:

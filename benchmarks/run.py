@@ -16,6 +16,7 @@ goes to stdout, progress to stderr; docs/performance.md explains it.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -186,28 +187,15 @@ def measure_trigger(runner: Runner, workdir: Path, imports: int, calls: int, rep
             "invoke": invoke["results"], "calls": calls}
 
 
-def measure_sandbox(runs: int, **options) -> dict[str, list[float]]:
-    """The local sandbox's figures, one value per run, keyed as ``report.SANDBOX_FIGURES``
-    (``benchmarks/sandbox.py`` measures them: ``figures(**options)`` is one run)."""
-    from benchmarks import sandbox
-
+def measure_figures(module: str, label: str, runs: int, **options) -> dict[str, list[float]]:
+    """``benchmarks/<module>.py``'s figures, one value per run: its ``figures(**options)`` is
+    one run (the sandbox's, keyed as ``report.SANDBOX_FIGURES``; the sign-ins', as
+    ``report.SIGNIN_FIGURES``)."""
+    measure = importlib.import_module(f"benchmarks.{module}")
     figures: dict[str, list[float]] = {}
     for i in range(runs):
-        log(f"sandbox {i + 1}/{runs}")
-        for key, value in sandbox.figures(**options).items():
-            figures.setdefault(key, []).append(value)
-    return figures
-
-
-def measure_signin(runs: int, **options) -> dict[str, list[float]]:
-    """Sign-in costs, one value per run, keyed as ``report.SIGNIN_FIGURES``
-    (``benchmarks/signin.py``)."""
-    from benchmarks import signin
-
-    figures: dict[str, list[float]] = {}
-    for i in range(runs):
-        log(f"sign-in {i + 1}/{runs}")
-        for key, value in signin.figures(**options).items():
+        log(f"{label} {i + 1}/{runs}")
+        for key, value in measure.figures(**options).items():
             figures.setdefault(key, []).append(value)
     return figures
 
@@ -296,8 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         trigger = measure_trigger(runner, workdir, imports=8 if args.quick else 20,
                                   calls=500 if args.quick else 2000, repeats=3 if args.quick else 7,
                                   best=args.best_of)
-        sandbox = measure_sandbox(args.runs, **({"requests": 200, "seconds": 1.0} if args.quick else {}))
-        signin = measure_signin(args.runs, **({"rounds": 15} if args.quick else {}))
+        sandbox = measure_figures("sandbox", "sandbox", args.runs,
+                                  **({"requests": 200, "seconds": 1.0} if args.quick else {}))
+        signin = measure_figures("signin", "sign-in", args.runs,
+                                 **({"rounds": 15} if args.quick else {}))
     text = render(args, machine, time.perf_counter() - started, floor, services, blog, generated,
                   two_functions, profiles, trigger, sandbox, signin, clients)
     print(text, end="")

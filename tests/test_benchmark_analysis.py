@@ -112,7 +112,7 @@ def test_sandbox_targets_read_the_sandbox_figures_and_are_unmeasured_without_the
     assert not any(t.measured for t in analysis.sandbox_targets({}))
 
 
-def test_the_sandbox_hook_collects_one_value_per_run(monkeypatch):
+def test_a_figures_module_is_measured_one_value_per_run(monkeypatch):
     import sys
     import types
 
@@ -125,7 +125,8 @@ def test_the_sandbox_hook_collects_one_value_per_run(monkeypatch):
     fake.figures = lambda **options: next(calls)
     monkeypatch.setitem(sys.modules, "benchmarks.sandbox", fake)
     monkeypatch.setattr(benchmarks, "sandbox", fake, raising=False)
-    assert run.measure_sandbox(2) == {"startup_seconds": [1.5, 1.7], "request_p50_ms": [2.0, 2.5]}
+    assert run.measure_figures("sandbox", "sandbox", 2) == {"startup_seconds": [1.5, 1.7],
+                                                         "request_p50_ms": [2.0, 2.5]}
 
 
 ROUTE, STAGE = "aws:apigatewayv2/route:Route", "aws:apigatewayv2/stage:Stage"
