@@ -127,13 +127,13 @@ def test_the_gateway_admits_a_machine_by_its_scopes_and_never_by_a_group(machine
     nightly = client_token(machines, "nightly-job").json()["access_token"]
     partner = client_token(machines, "partner").json()["access_token"]
     assert statuses(machines, nightly) == {"GET /AdminUser": 403, "GET /Orders": 200,
-                                           "POST /Orders": 403}
+                                           "POST /Orders": 403, "GET /RegularUser": 403}
     assert statuses(machines, partner) == {"GET /AdminUser": 403, "GET /Orders": 200,
-                                           "POST /Orders": 200}
+                                           "POST /Orders": 200, "GET /RegularUser": 403}
     # tokenUse access: adminuser's access token holds the admin group scopes, not orders/read.
     admin = sign_in(machines, "adminuser")["AccessToken"]
     assert statuses(machines, admin) == {"GET /AdminUser": 200, "GET /Orders": 403,
-                                         "POST /Orders": 200}
+                                         "POST /Orders": 200, "GET /RegularUser": 200}
 
 
 def test_a_token_with_the_scope_but_of_another_issuer_key_is_refused(machines):
