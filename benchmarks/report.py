@@ -21,6 +21,9 @@ SANDBOX_FIGURES = {
     "requests_per_second": ("requests per second, 20 concurrent clients", "req/s", 0),
     "requests_per_second_vs_bare": ("requests per second ÷ the bare server's", "x", 2),
     "failed_requests": ("failed requests", "", 0),
+    "soak_requests": ("soak: authorized requests sent", "", 0),
+    "rss_growth_mb": ("soak: the sandbox's resident set grew by", "MB", 1),
+    "rss_after_vs_before": ("soak: resident set after ÷ before", "x", 3),
 }
 
 

@@ -10,8 +10,10 @@ reports each figure's spread (keyed as its ``report.SANDBOX_FIGURES``):
   stack (the sandbox's edge: uvicorn with h11, the same settings, answering a fixed 200),
   measured with the same client;
 - **throughput**: requests per second under 20 concurrent keep-alive clients, the ratio to the
-  bare server under the same load, and the failed requests (anything but a 200) of both the
-  latency and the throughput runs.
+  bare server under the same load, and the failed requests (anything but a 200) of the latency,
+  throughput and soak runs;
+- **memory**: the sandbox process's resident set before and after a soak of 100,000 authorized
+  requests (20 clients), its growth in MB and the ratio after ÷ before.
 
 Latency and throughput use the blog's stack (``Pulumi.dev.yaml``) with its stage throttling
 raised to the account quota (10,000 rps, burst 5,000), so they measure the gateway, not the
@@ -133,14 +135,18 @@ def latency(port: int, path: str, token: str | None, requests: int) -> dict:
     return {"p50_ms": statistics.median(times), "failed": failed}
 
 
-def throughput(port: int, path: str, token: str | None, clients: int, seconds: float) -> dict:
+def throughput(port: int, path: str, token: str | None, clients: int, seconds: float,
+               limit: int | None = None) -> dict:
+    """``clients`` keep-alive clients for ``seconds``, or (``limit``) until they have sent
+    that many requests in all."""
     counts = [0] * clients
     failures = [0] * clients
-    deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + (seconds if limit is None else 3600.0)
+    share = None if limit is None else -(-limit // clients)
 
     def client(i: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < deadline and (share is None or counts[i] < share):
             try:
                 ok = _request(connection, path, token) == 200
             except (OSError, http.client.HTTPException):
@@ -158,7 +164,8 @@ def throughput(port: int, path: str, token: str | None, clients: int, seconds: f
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - start
-    return {"requests_per_second": sum(counts) / elapsed, "failed": sum(failures)}
+    return {"requests_per_second": sum(counts) / elapsed, "failed": sum(failures),
+            "requests": sum(counts)}
 
 
 def _token(outputs: dict) -> str:
@@ -172,7 +179,16 @@ def _token(outputs: dict) -> str:
                    outputs["test_user_passwords"][USER])[TokenUse(outputs["token_use"])]
 
 
-def requests_through_the_gateway(workdir: Path, requests: int, seconds: float) -> dict[str, float]:
+def rss_mb(pid: int) -> float:
+    """The resident set of a process, in MB (Linux: ``/proc/<pid>/status``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def requests_through_the_gateway(workdir: Path, requests: int, seconds: float,
+                                 soak: int) -> dict[str, float]:
     document = yaml.safe_load((ROOT / f"Pulumi.{STACK}.yaml").read_text())
     document["config"]["jwt-scoped-api:throttlingBurstLimit"] = 5000
     document["config"]["jwt-scoped-api:throttlingRateLimit"] = 10000
@@ -191,6 +207,9 @@ def requests_through_the_gateway(workdir: Path, requests: int, seconds: float) -
             baseline = latency(bare_port, url.path, token, requests)
             loaded = throughput(url.port, url.path, token, CLIENTS, seconds)
             bare_loaded = throughput(bare_port, url.path, token, CLIENTS, seconds)
+            before = rss_mb(sandbox.process.pid)
+            soaked = throughput(url.port, url.path, token, CLIENTS, seconds, limit=soak)
+            after = rss_mb(sandbox.process.pid)
         finally:
             sandbox.stop()
     finally:
@@ -201,15 +220,19 @@ def requests_through_the_gateway(workdir: Path, requests: int, seconds: float) -
             "requests_per_second": loaded["requests_per_second"],
             "requests_per_second_vs_bare": loaded["requests_per_second"]
             / bare_loaded["requests_per_second"],
-            "failed_requests": gateway["failed"] + loaded["failed"]}
+            "failed_requests": gateway["failed"] + loaded["failed"] + soaked["failed"],
+            "soak_requests": soaked["requests"], "rss_growth_mb": after - before,
+            "rss_after_vs_before": after / before}
 
 
-def figures(*, requests: int = 1000, seconds: float = 3.0) -> dict[str, float]:
+def figures(*, requests: int = 1000, seconds: float = 3.0, soak: int = 100_000) -> dict[str, float]:
     """One run: one startup, ``requests`` timed requests each to the sandbox and the bare
-    server, and ``seconds`` of load on each."""
+    server, ``seconds`` of load on each, then ``soak`` requests to the sandbox with its resident
+    set measured before and after."""
     with tempfile.TemporaryDirectory(prefix="sandbox-bench-") as folder:
         workdir = Path(folder)
-        return {**startup(workdir), **requests_through_the_gateway(workdir, requests, seconds)}
+        return {**startup(workdir),
+                **requests_through_the_gateway(workdir, requests, seconds, soak)}
 
 
 def main(argv: list[str] | None = None) -> int:
