@@ -28,7 +28,6 @@ from fixtures.trigger_events import V1_EVENT
 
 EXAMPLE = ROOT / "examples" / "python"
 PACKAGE = ROOT / "components" / "jwt_scoped"
-STACK_FILE = "config:\n  aws:region: eu-west-2\n"
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +74,9 @@ def test_the_wheel_names_the_command_and_the_sandbox_extra(installed):
 
 @pytest.fixture(scope="module")
 def outside(installed) -> Path:
-    """The Python example, copied outside the repository, with a stack file of its own."""
+    """The Python example (with its own stack file), copied outside the repository."""
     program = installed / "program"
     shutil.copytree(EXAMPLE, program)
-    (program / "Pulumi.dev.yaml").write_text(STACK_FILE)
     return program
 
 
