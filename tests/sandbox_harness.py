@@ -122,6 +122,17 @@ def change(typ: str, how: Callable[[str, dict], dict]) -> Edit:
     return edit
 
 
+def combined(*edits: Edit) -> Edit:
+    """Every edit, in order (a resource one drops stays dropped)."""
+    def edit(typ: str, name: str, inputs: dict) -> dict | None:
+        for one in edits:
+            inputs = one(typ, name, inputs)
+            if inputs is None:
+                return None
+        return inputs
+    return edit
+
+
 def function_code(resource_name: str, files: dict[str, str]) -> Edit:
     """Ship the function ``resource_name`` with these files (archive name -> source)."""
     return change("aws:lambda/function:Function", lambda name, inputs: {

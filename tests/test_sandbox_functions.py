@@ -23,7 +23,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fixtures.stacks import blog_config
-from sandbox_harness import call, change, function_code, sign_in, started
+from sandbox_harness import call, change, combined, function_code, sign_in, started
 
 FUNCTION = "aws:lambda/function:Function"
 INTEGRATION = "aws:apigatewayv2/integration:Integration"
@@ -52,16 +52,6 @@ def handler(event, context):
 def fail(message):
     raise ValueError(message)
 """
-
-
-def both(*edits):
-    def edit(typ, name, inputs):
-        for one in edits:
-            inputs = one(typ, name, inputs)
-            if inputs is None:
-                return None
-        return inputs
-    return edit
 
 
 def function_name(sandbox, resource_name: str) -> str:
@@ -101,7 +91,7 @@ def kill(pid: int) -> None:
 def sandbox(tmp_path_factory):
     folder = tmp_path_factory.mktemp("functions")
     marker = folder / "init-seconds"
-    edit = both(function_code("hello", {"handler.py": SLEEPER.format(marker=str(marker))}),
+    edit = combined(function_code("hello", {"handler.py": SLEEPER.format(marker=str(marker))}),
                 change(INTEGRATION, lambda name, i: {**i, "timeoutMilliseconds": TIMEOUT_MS}))
     with started(blog_config(), folder, edit=edit, max_concurrency=1) as running:
         running.url = running.outputs["route_urls"]["GET /AdminUser"]
@@ -220,7 +210,7 @@ def broken(tmp_path_factory):
         k: v for k, v in {**i, "authorizationType": "NONE"}.items()
         if k not in ("authorizerId", "authorizationScopes")} if i["routeKey"] == "GET /AdminUser"
         else i)
-    edit = both(function_code("hello", {"handler.py": "def other(event, context):\n    pass\n"}),
+    edit = combined(function_code("hello", {"handler.py": "def other(event, context):\n    pass\n"}),
                 function_code(TRIGGER, {"handler.py": "import scope_rules\n\n"
                                                       "def handler(event, context):\n"
                                                       "    return event\n"}),

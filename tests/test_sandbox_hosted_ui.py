@@ -23,6 +23,8 @@ import requests
 from joserfc.errors import InvalidClaimError
 from moto.cognitoidp import models as moto_cognito
 
+from jwt_scoped.sandbox.hosted_ui import user_info
+
 from fixtures.stacks import NS, blog_config
 from hosted_ui_client import Browser, CodeFlow, code_flow, query_of, read_page
 from sandbox_harness import call, function_code, started
@@ -1018,3 +1020,28 @@ def test_no_password_code_or_token_reaches_a_log(blog, capfd, caplog):
     leaks = {(place, secret[:12] + "...") for place, text in places.items()
              for secret in secrets if secret in text}
     assert not leaks
+
+
+# ---- userInfo's attributes, by scope (pure) -----------------------------------------------------
+
+ATTRIBUTES = {"sub": "s-1", "email": "a@example.com", "email_verified": "true",
+              "phone_number": "+15550100", "phone_number_verified": "false",
+              "name": "Ada", "custom:team": "blue"}
+
+
+@pytest.mark.parametrize(("scope", "readable", "shown"), [
+    ("openid", (), set(ATTRIBUTES) - {"sub"}),  # openid alone: every readable attribute
+    ("openid email", (), {"email", "email_verified"}),
+    ("openid phone", (), {"phone_number", "phone_number_verified"}),
+    ("openid profile", (), {"name", "custom:team"}),
+    ("openid", ("email", "name"), {"email", "name"}),  # only what the client may read
+    ("openid profile email", ("email",), {"email"}),
+])
+def test_user_info_answers_the_attributes_the_scopes_open(scope, readable, shown):
+    answer = user_info({"scope": scope, "sub": "s-1", "username": "ada"}, ATTRIBUTES, readable)
+    assert set(answer) == {"sub", "username", *shown}
+    assert answer["sub"] == "s-1" and answer["username"] == "ada"
+    if "email_verified" in answer:
+        assert answer["email_verified"] is True  # Cognito answers booleans, not "true"
+    if "phone_number_verified" in answer:
+        assert answer["phone_number_verified"] is False

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from fixtures.stacks import stack_file_config
-from sandbox_harness import call, change, function_code, sign_in, started
+from sandbox_harness import call, change, combined, function_code, sign_in, started
 
 TRIGGER = "identity-pre-token"
 NS = "jwt-scoped-api"
@@ -174,10 +174,9 @@ def test_a_v3_trigger_runs_for_client_credentials_and_shapes_the_token(tmp_path)
         config["preTokenGenerationConfig"] = {**config["preTokenGenerationConfig"],
                                               "lambdaVersion": "V3_0"}
         return {**inputs, "lambdaConfig": config}
-    edits = [function_code(TRIGGER, {"handler.py": handler}),
-             change("aws:cognito/userPool:UserPool", v3)]
-    with started(stack_file_config("machines"), tmp_path,
-                 edit=lambda t, n, i: edits[1](t, n, edits[0](t, n, i))) as sandbox:
+    edit = combined(function_code(TRIGGER, {"handler.py": handler}),
+                    change("aws:cognito/userPool:UserPool", v3))
+    with started(stack_file_config("machines"), tmp_path, edit=edit) as sandbox:
         claims = claims_of(client_token(sandbox, "partner").json()["access_token"])
         assert claims["source"] == "TokenGeneration_ClientCredentials"
         assert claims["asked"] == "orders/read orders/write"

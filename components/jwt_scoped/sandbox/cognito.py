@@ -16,6 +16,7 @@ import hmac
 import json
 import threading
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -445,9 +446,7 @@ class LocalCognito:
         signed with the pool's key (moto's, as its other tokens). A ``V3_0`` trigger runs
         first (``machine_changes``); it may change claims and scopes. Raises
         ``moto_hook.TriggerFailed`` when it fails."""
-        import uuid
-
-        from joserfc import jwt as jose
+        from joserfc import jwt as jose  # moto's JOSE library, loaded with moto
 
         pool = self.backend.user_pools[pool_id]
         lifetime = token_lifetime(client.config, "access") or DEFAULT_LIFETIME

@@ -138,15 +138,19 @@ def user_info(claims: Mapping[str, object], attributes: Mapping[str, str],
     """userInfo's answer for an access token's claims: the attributes its scopes open, of those
     the app client may read (none named: all), with ``sub`` and ``username``. Pure."""
     scopes = set(str(claims.get("scope", "")).split())
-    allowed = (lambda name: True) if not readable else (lambda name: name in readable)
-    if scopes & ({"profile"} | set(SCOPE_ATTRIBUTES)):
-        wanted: Callable[[str], bool] = lambda name: (  # noqa: E731
-            ("profile" in scopes and (name in PROFILE_ATTRIBUTES or name.startswith("custom:")))
-            or any(name in SCOPE_ATTRIBUTES[s] for s in scopes & set(SCOPE_ATTRIBUTES)))
-    else:  # openid alone: every readable attribute
-        wanted = lambda name: True  # noqa: E731
+    opened = scopes & set(SCOPE_ATTRIBUTES)
+    narrowed = "profile" in scopes or bool(opened)  # openid alone: every readable attribute
+
+    def wanted(name: str) -> bool:
+        if readable and name not in readable:
+            return False
+        if not narrowed:
+            return True
+        return ("profile" in scopes and (name in PROFILE_ATTRIBUTES or name.startswith("custom:"))
+                or any(name in SCOPE_ATTRIBUTES[s] for s in opened))
+
     answer: dict[str, object] = {name: value for name, value in attributes.items()
-                                 if name != "sub" and wanted(name) and allowed(name)}
+                                 if name != "sub" and wanted(name)}
     for name in ("email_verified", "phone_number_verified"):
         if isinstance(answer.get(name), str):
             answer[name] = answer[name] == "true"

@@ -32,7 +32,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import unquote
 
 from oauthlib.oauth2.rfc6749 import errors
@@ -340,7 +339,7 @@ class NoImplicitGrant(ImplicitGrant):
     does (the sandbox does not serve the implicit grant)."""
 
     def validate_authorization_request(self, request):
-        scopes, info = super().validate_authorization_request(request)
+        super().validate_authorization_request(request)  # the client's own refusals first
         raise errors.UnsupportedResponseTypeError(
             description="the sandbox serves the code grant only", request=request)
 
@@ -431,10 +430,3 @@ def new_secret() -> str:
     """An unguessable token for a session or a form (256 bits)."""
     return secrets.token_urlsafe(32)
 
-
-def error_fields(error: errors.OAuth2Error) -> dict[str, Any]:
-    """An oauthlib error's JSON body, without oauthlib's debugging noise."""
-    body = {"error": error.error}
-    if error.description:
-        body["error_description"] = error.description
-    return body
